@@ -1,0 +1,212 @@
+"""The adopt workflow: inspect -> answers -> render (staging) -> plan -> checks -> apply -> report.
+
+Library only: nothing here prints or prompts. :func:`prepare` does everything
+up to a frozen plan with all safety checks done; :func:`execute` applies it.
+The CLI shows the preview in between.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import __version__, gitinfo
+from .answers import Flags, derive
+from .apply import Applied, apply_plan
+from .errors import DirtyTreeError, InputFileError, ShipyardError, UnsafePathError
+from .facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
+from .plan import Action, Plan, collect_staged, make_plan, unwritable
+from .render import TemplateSource, parse_source, render
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdoptOptions:
+    path: Path = Path(".")
+    notebook: str | None = None
+    data: str | None = None
+    target: str | None = None
+    name: str | None = None
+    owner: str | None = None
+    template: str | None = None
+    allow_dirty: bool = False
+    force: tuple[str, ...] = ()
+    trust: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prepared:
+    root: Path
+    facts: RepoFacts
+    answers: dict[str, Any]
+    source: TemplateSource
+    template_version: str
+    plan: Plan
+    findings: tuple[Finding, ...]
+    dirty: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdoptResult:
+    prepared: Prepared
+    applied: Applied | None = None
+    dry_run: bool = False
+    backups: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.prepared
+        f = p.facts
+        return {
+            "root": str(p.root),
+            "package": p.answers["package_name"],
+            "template": p.source.display(),
+            "template_version": p.template_version,
+            "shipyard_version": __version__,
+            "dry_run": self.dry_run,
+            "applied": self.applied is not None and bool(self.applied.written),
+            "changes_nothing": p.plan.changes_nothing,
+            "files": p.plan.by_action(),
+            "backups": list(self.backups),
+            "notebook": _choice(f.training_notebook),
+            "data": _choice(f.data_file),
+            "target": _choice(f.target),
+            "task": f.task,
+            "model": None if f.model is None else {
+                "variable": f.model.variable, "class": f.model.class_name,
+                "framework": f.model.framework, "where": f.model.evidence.where(),
+            },
+            "notebooks": [nb.path for nb in f.notebooks],
+            "dependencies": [r.pip() for r in f.requirements],
+            "warnings": [x.to_json() for x in p.findings],
+        }
+
+
+def _choice(choice: Any) -> dict[str, Any] | None:
+    if choice is None:
+        return None
+    return {"value": choice.value, "reason": choice.reason, "flag": choice.flag,
+            "candidates": list(choice.candidates)}
+
+
+def sorted_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda x: (SEVERITY_ORDER[x.severity], x.code, x.path or "")))
+
+
+def _extras(root: Path, facts: RepoFacts, answers: dict[str, Any]) -> tuple[dict[str, str], list[Finding]]:
+    """Files adopt writes besides the template: the notebook module and the data contract."""
+    from .convert import notebook_to_module
+
+    files: dict[str, str] = {}
+    findings: list[Finding] = []
+    pkg = answers["package_name"]
+    if facts.training_notebook is not None:
+        nb = facts.training_notebook.value
+        refs = [ref for path, ref in facts.data_refs if path == nb]
+        try:
+            converted = notebook_to_module(root, nb, package=pkg, model_variable=answers["model_variable"],
+                                           refs=refs)
+        except Exception as exc:  # jupytext/nbformat errors on a notebook inspection accepted
+            findings.append(Finding(code="notebook-not-converted", severity=Severity.ERROR,
+                                    evidence=Evidence(path=nb),
+                                    message=f"could not convert the notebook to a module ({exc}); "
+                                            f"train --baseline still works"))
+        else:
+            files[f"src/{pkg}/{answers['notebook_module']}.py"] = converted.text
+            findings += converted.findings
+    if facts.data_file is not None:
+        from .contracts import dump_contract, infer_contract, load_table
+
+        data = facts.data_file.value
+        try:
+            frame = load_table(root / data)
+            contract = infer_contract(frame, dataset_name=answers["dataset_name"], data_path=data,
+                                      owner_email=answers["owner_email"],
+                                      target_column=answers["target_column"],
+                                      description=f"Training data of {answers['project_name']}")
+        except ShipyardError as exc:
+            findings.append(Finding(code="contract-not-inferred", severity=Severity.ERROR,
+                                    evidence=Evidence(path=data), message=exc.one_line()))
+        else:
+            files[f"contracts/{answers['dataset_name']}.odcs.yaml"] = dump_contract(contract)
+            if answers["target_column"] not in frame.columns:
+                findings.append(Finding(code="target-not-in-data", severity=Severity.ERROR,
+                                        evidence=Evidence(path=data),
+                                        message=f"target column {answers['target_column']!r} is not a "
+                                                f"column of {data}; rerun with --target COLUMN"))
+    return files, findings
+
+
+def prepare(opts: AdoptOptions) -> Prepared:
+    """Everything up to a checked plan. Writes nothing to the repo."""
+    from .inspect import inspect_repo
+
+    root = opts.path.resolve()
+    if not root.is_dir():
+        raise InputFileError(f"{opts.path} is not a folder", hint="give the path of your notebook repo")
+    gitinfo.require_repo(root)
+    source = parse_source(opts.template)
+    facts = inspect_repo(root, notebook=opts.notebook, data=opts.data, target=opts.target)
+    answers, findings = derive(facts, root, Flags(name=opts.name, owner=opts.owner),
+                               git_email=gitinfo.user_email(root), git_name=gitinfo.user_name(root))
+    findings = list(facts.findings) + findings
+    staging = Path(tempfile.mkdtemp(prefix="shipyard-stage-"))
+    try:
+        rendered = render(source, answers, staging / "render", trust=opts.trust)
+        extras, extra_findings = _extras(root, facts, answers)
+        findings += extra_findings
+        staged = collect_staged(rendered.folder)
+        for rel, text in extras.items():
+            staged[PurePosixPath(rel)] = (text.encode("utf-8"), 0o644)
+        plan = make_plan(root, staged, force=opts.force)
+        # ADOPTION.md reports the plan itself, so it is planned last.
+        from .adoption_doc import render_adoption
+
+        draft = Prepared(root=root, facts=facts, answers=answers, source=source,
+                         template_version=rendered.version, plan=plan, findings=sorted_findings(findings))
+        staged[PurePosixPath("ADOPTION.md")] = (render_adoption(draft).encode("utf-8"), 0o644)
+        plan = make_plan(root, staged, force=opts.force)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for op in plan.ops:
+        if op.action is Action.CONFLICT:
+            findings.append(Finding(code="conflict", severity=Severity.WARNING, evidence=Evidence(path=str(op.path)),
+                                    message=f"{op.path}: you have a different file; kept as is "
+                                            f"(see the diff; --force {op.path} overwrites it with a backup)"))
+        elif op.action is Action.SKIP:
+            findings.append(Finding(code="skipped", severity=Severity.WARNING, evidence=Evidence(path=str(op.path)),
+                                    message=f"{op.path} not written: {op.reason}"))
+    problems = unwritable(plan)
+    if problems:
+        raise UnsafePathError(f"cannot write into {root}: {'; '.join(problems[:3])}",
+                              hint="make those folders writable, then run again")
+    dirty: tuple[str, ...] = ()
+    if plan.writes():
+        dirty = tuple(gitinfo.dirty_paths(root))
+        if dirty and not opts.allow_dirty:
+            shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+            raise DirtyTreeError(
+                f"{root} has uncommitted changes ({shown}); adopt refuses so its changes stay reviewable",
+                hint="commit or stash them first, or pass --allow-dirty",
+            )
+        if dirty:
+            findings.append(Finding(code="dirty-tree", severity=Severity.INFO,
+                                    message=f"--allow-dirty: {len(dirty)} uncommitted change(s) were present"))
+    return replace(draft, plan=plan, findings=sorted_findings(findings), dirty=dirty)
+
+
+def execute(prepared: Prepared, *, dry_run: bool = False) -> AdoptResult:
+    """Apply a prepared plan (or not, for a dry run)."""
+    if dry_run or prepared.plan.changes_nothing:
+        return AdoptResult(prepared=prepared, dry_run=dry_run)
+    import datetime as _dt
+
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    applied = apply_plan(prepared.plan, backup_stamp=stamp)
+    return AdoptResult(prepared=prepared, applied=applied, backups=applied.backups)
+
+
+def adopt(opts: AdoptOptions, *, dry_run: bool = False) -> AdoptResult:
+    """Library entry point: prepare and execute in one call."""
+    return execute(prepare(opts), dry_run=dry_run)

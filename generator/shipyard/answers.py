@@ -1,0 +1,117 @@
+"""From facts and flags to template answers: every choice stated, every one overridable."""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .facts import Evidence, Finding, RepoFacts, Severity
+
+PLACEHOLDER_EMAIL = "owner@example.com"
+#: Distributions the production template already depends on.
+TEMPLATE_DEPENDENCIES = {
+    "mlflow-skinny", "mlflow", "sqlalchemy", "alembic", "pandas", "scikit-learn", "skops", "fastapi",
+    "uvicorn", "prometheus-client", "pyyaml", "pyarrow", "matplotlib", "numpy",
+}
+#: Never installable from PyPI, or only useful inside Jupyter.
+NOT_RUNTIME = {"google-colab", "ipython", "ipykernel", "jupyter", "notebook", "ipywidgets", "jupyterlab"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flags:
+    name: str | None = None
+    owner: str | None = None
+
+
+def slugify(text: str) -> str:
+    """A lowercase Python identifier from any text ('Análise & Churn' -> 'analise_churn')."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    if not slug:
+        slug = "ml_project"
+    if slug[0].isdigit():
+        slug = f"project_{slug}"
+    if keyword.iskeyword(slug):
+        slug += "_project"
+    return slug
+
+
+def package_name(name: str, facts: RepoFacts) -> tuple[str, str]:
+    """The generated package's name and, when it had to change, why."""
+    slug = slugify(name)
+    taken = set(facts.local_modules) | set(sys.stdlib_module_names) | {i.module for i in facts.imports}
+    if slug in taken:
+        return f"{slug}_model", f"'{slug}' is already a module name here, so the package is '{slug}_model'"
+    return slug, ""
+
+
+def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
+           git_name: str) -> tuple[dict[str, Any], list[Finding]]:
+    """Template answers for ``facts``, plus findings about the choices made."""
+    findings: list[Finding] = []
+    project = flags.name or root.name
+    pkg, why = package_name(project, facts)
+    if why:
+        findings.append(Finding(code="package-renamed", severity=Severity.INFO, message=why))
+    owner = flags.owner or git_email
+    if not owner:
+        owner = PLACEHOLDER_EMAIL
+        findings.append(Finding(
+            code="placeholder-owner", severity=Severity.WARNING, evidence=Evidence(path="OWNERSHIP.yaml"),
+            message="no owner given and no git user.email set: OWNERSHIP.yaml and CODEOWNERS name a "
+                    "placeholder; rerun with --owner EMAIL or edit them",
+        ))
+    data_path = facts.data_file.value if facts.data_file else ""
+    target = facts.target.value if facts.target else ""
+    model = facts.model
+    deps = sorted(
+        {r.pip() for r in facts.requirements
+         if r.distribution.lower() not in TEMPLATE_DEPENDENCIES | NOT_RUNTIME},
+        key=str.lower,
+    )
+    answers: dict[str, Any] = {
+        "project_name": project,
+        "package_name": pkg,
+        "description": f"Model adopted from {facts.training_notebook.value}" if facts.training_notebook
+        else "Model adopted from notebooks with Shipyard",
+        "owner_email": owner,
+        "owner_name": git_name or "TODO: technical owner",
+        "notebook_path": facts.training_notebook.value if facts.training_notebook else "",
+        "notebook_module": "from_notebook",
+        "model_variable": model.variable if model else "",
+        "model_class": model.class_name if model else "",
+        "model_framework": (model.framework if model and model.framework != "unknown" else "unknown")
+        if model else "none",
+        "data_path": data_path or "data/train.csv",
+        "dataset_name": slugify(Path(data_path).stem) if data_path else "train",
+        "target_column": target or "target",
+        "task": facts.task if facts.task in ("classification", "regression") else "classification",
+        "dependencies": deps,
+        "shipyard_version": __version__,
+    }
+    if facts.python_version and re.fullmatch(r"3\.(1[0-3])", facts.python_version):
+        answers["python_version"] = facts.python_version
+    if not data_path:
+        findings.append(Finding(
+            code="no-data", severity=Severity.ERROR,
+            message="no data file found: no contract was inferred and train cannot run; add the data "
+                    "and rerun with --data FILE",
+        ))
+    if not target:
+        findings.append(Finding(
+            code="no-target", severity=Severity.ERROR,
+            message="no target column found: the project uses 'target'; rerun with --target COLUMN",
+        ))
+    if facts.task not in ("classification", "regression"):
+        findings.append(Finding(
+            code="task-guessed", severity=Severity.WARNING,
+            message="could not tell classification from regression; assumed classification "
+                    "(edit 'task' in .copier-answers.yml and src settings if wrong)",
+        ))
+    return answers, findings

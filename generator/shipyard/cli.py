@@ -1,0 +1,165 @@
+"""Thin command-line layer: parse, call the library, print. Heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .adopt import AdoptResult
+
+app = typer.Typer(
+    name="shipyard",
+    help=(
+        "Turn a notebook-stage ML repo into a production project: package, container, CI/CD, "
+        "MLflow registry flow, data contract, monitoring, ownership.\n\n"
+        "Examples:\n\n"
+        "  shipyard adopt .                      # inspect, preview, confirm, write\n\n"
+        "  shipyard adopt . --dry-run --diff     # show every file it would write, write nothing\n\n"
+        "  shipyard adopt . --yes --json         # no prompts, one JSON report on stdout\n\n"
+        "  shipyard adopt . --target churned --data data/customers.csv --owner ana@corp.com"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"shipyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                   help="Print the version and exit.")] = None,
+) -> None:
+    """Shipyard command line."""
+
+
+def _fail(exc: Exception, as_json: bool) -> None:
+    from .errors import ShipyardError
+
+    if isinstance(exc, ShipyardError):
+        if as_json:
+            typer.echo(json.dumps({"error": exc.message, "hint": exc.hint, "path": exc.path,
+                                   "type": type(exc).__name__}))
+        typer.echo(f"error: {exc.one_line()}", err=True)
+        raise typer.Exit(exc.exit_code)
+    raise exc
+
+
+@app.command(epilog="Exit codes: 0 done (or nothing to do), 2 bad usage, 3 not a git repo / dirty tree, "
+                    "4 unreadable input, 5 unsafe path, 6 template error, 8 write failed (rolled back).")
+def adopt(
+    path: Annotated[Path, typer.Argument(help="The notebook repo (a git work tree).")] = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show the diff of every file that would change.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompts: inferred answers and defaults.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+    notebook: Annotated[Optional[str], typer.Option(help="Training notebook (repo-relative path).")] = None,
+    data: Annotated[Optional[str], typer.Option(help="Training data file (repo-relative path).")] = None,
+    target: Annotated[Optional[str], typer.Option(help="Target column.")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Project name (the package name derives from it).")] = None,
+    owner: Annotated[Optional[str], typer.Option(help="Technical owner's e-mail.")] = None,
+    template: Annotated[Optional[str], typer.Option(
+        help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Run on a tree with uncommitted changes.")] = False,
+    force: Annotated[Optional[list[str]], typer.Option(
+        "--force", help="Overwrite this conflicting file (a backup is kept). Repeatable.")] = None,
+    trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
+) -> None:
+    """Put a production skeleton around the notebooks in PATH. Nothing of yours is overwritten or lost."""
+    from .adopt import AdoptOptions, execute, prepare
+    from .errors import ShipyardError
+
+    opts = AdoptOptions(path=path, notebook=notebook, data=data, target=target, name=name, owner=owner,
+                        template=template, allow_dirty=allow_dirty, force=tuple(force or ()), trust=trust)
+    try:
+        prepared = prepare(opts)
+        result = execute(prepared, dry_run=True)
+        if not as_json:
+            _print_preview(result, diff=diff)
+        if dry_run or prepared.plan.changes_nothing:
+            result = execute(prepared, dry_run=dry_run)
+        else:
+            if not yes and not as_json and sys.stdin.isatty():
+                if not typer.confirm(f"Write {len(prepared.plan.writes())} files into {prepared.root}?"):
+                    typer.echo("Nothing written.", err=True)
+                    raise typer.Exit(1)
+            result = execute(prepared)
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        _print_outcome(result)
+
+
+def _print_preview(result: AdoptResult, *, diff: bool) -> None:
+    from .plan import Action
+
+    p = result.prepared
+    f = p.facts
+    out = typer.echo
+    out(f"Adopting {p.root} as package '{p.answers['package_name']}' "
+        f"(template {p.source.display()} {p.template_version})")
+    for label, choice in (("notebook", f.training_notebook), ("data", f.data_file), ("target", f.target)):
+        out(f"  {label:9} {choice.value if choice else '(none found)'}"
+            + (f"  [{choice.reason}; override with {choice.flag}]" if choice else ""))
+    if f.model:
+        out(f"  {'model':9} {f.model.variable} = {f.model.class_name or '?'} ({f.model.framework}), "
+            f"{f.model.evidence.where()}")
+    else:
+        out(f"  {'model':9} (none trained; `train --baseline` will carry the project)")
+    counts = {a: len(v) for a, v in p.plan.by_action().items()}
+    out(f"Plan: {counts['create']} to create, {counts['overwrite']} to overwrite, {counts['identical']} "
+        f"identical, {counts['conflict']} conflict(s), {counts['skip']} skipped")
+    for op in p.plan.ops:
+        if op.action is not Action.IDENTICAL:
+            out(f"  {op.action.value:9} {op.path}" + (f"  ({op.reason})" if op.reason else ""))
+        if diff and op.action in (Action.CONFLICT, Action.OVERWRITE):
+            out(op.diff(p.root))
+        elif diff and op.action is Action.CREATE:
+            text = op.content.decode("utf-8", "replace").splitlines()
+            out(f"--- /dev/null\n+++ b/{op.path}\n" + "\n".join(f"+{line}" for line in text[:400]))
+        elif op.action is Action.CONFLICT:
+            short = op.diff(p.root, max_lines=30)
+            out("\n".join("      " + line for line in short.splitlines()))
+    attention = [x for x in p.findings if x.severity.value != "info"]
+    if attention:
+        out(f"Needs attention ({len(attention)}):")
+        for x in attention:
+            where = f" [{x.evidence.where()}]" if x.evidence else ""
+            out(f"  {x.severity.value:7} {x.code}{where}: {x.message}")
+
+
+def _print_outcome(result: AdoptResult) -> None:
+    p = result.prepared
+    if p.plan.changes_nothing:
+        typer.echo("Nothing to do: the repo already holds everything adopt would write.")
+    elif result.dry_run:
+        typer.echo("Dry run: nothing was written.")
+    else:
+        typer.echo(f"Wrote {len(result.applied.written) if result.applied else 0} files. "
+                   "Read ADOPTION.md, then: git add -A && git commit -m 'Adopt with shipyard'")
+        for backup in result.backups:
+            typer.echo(f"  backup of your file: {backup}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

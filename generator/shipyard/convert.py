@@ -1,0 +1,130 @@
+"""The training notebook's code becomes a module of the generated package.
+
+jupytext does the notebook -> ``py:percent`` conversion; Shipyard first
+neutralises magics and shell escapes, comments out cells that are not Python 3
+(saying why), and points data paths at files of the project. The notebook
+itself is never modified.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .facts import DataRef, Evidence, Finding, Severity
+from .inspect.notebooks import neutralise
+
+MARK = "# [shipyard] "
+
+PROLOGUE = '''\
+"""Code of {notebook}, converted by `shipyard adopt`.
+
+This is your notebook's code as a plain module, so `python -m {package} train` can
+run it and pick up the fitted estimator `{model}`. The notebook itself was not
+changed. Edit this file freely; lines marked "[shipyard]" were changed on adoption.
+"""
+# ruff: noqa
+import sys as _sys
+from pathlib import Path as _Path
+
+_ROOT = _Path(__file__).resolve().parents[2]
+for _folder in (_ROOT, _ROOT / {notebook_dir!r}):
+    if str(_folder) not in _sys.path:
+        _sys.path.insert(0, str(_folder))
+
+try:  # notebooks call IPython's display(); make it print outside Jupyter
+    display  # noqa: B018
+except NameError:
+    def display(*objects, **kwargs):
+        for _obj in objects:
+            print(_obj)
+
+'''
+
+
+@dataclass(frozen=True, kw_only=True)
+class Converted:
+    text: str
+    findings: tuple[Finding, ...]
+    rewritten: tuple[tuple[str, str], ...]  # (literal as written, new path)
+
+
+def _rewrite_paths(source: str, refs: Iterable[DataRef]) -> tuple[str, list[tuple[str, str]], list[DataRef]]:
+    done: list[tuple[str, str]] = []
+    failed: list[DataRef] = []
+    for ref in refs:
+        if ref.resolved is None or ref.kind == "url" or ref.literal == ref.resolved:
+            continue
+        new = source
+        for quote in ('"', "'"):
+            for prefix in ("r", ""):
+                old = f"{prefix}{quote}{ref.literal}{quote}"
+                if old in new:
+                    new = new.replace(old, repr(ref.resolved))
+        if new == source and ref.literal.replace("\\", "\\\\") in source:
+            for quote in ('"', "'"):
+                old = f"{quote}{ref.literal.replace(chr(92), chr(92) * 2)}{quote}"
+                new = new.replace(old, repr(ref.resolved))
+        if new == source:
+            failed.append(ref)
+        else:
+            done.append((ref.literal, ref.resolved))
+            source = new
+    return source, done, failed
+
+
+def _comment_out(source: str, why: str) -> str:
+    lines = [f"{MARK}cell commented out: {why}"]
+    lines += [f"{MARK}{line}" if line.strip() else "#" for line in source.splitlines()]
+    return "\n".join(lines)
+
+
+def notebook_to_module(root: Path, notebook: str, *, package: str, model_variable: str,
+                       refs: Iterable[DataRef]) -> Converted:
+    """Convert ``notebook`` (repo-relative) into the text of a Python module."""
+    import jupytext
+    from nbformat import v4
+
+    nb = jupytext.read(root / notebook, fmt="ipynb")
+    refs = list(refs)
+    findings: list[Finding] = []
+    rewritten: list[tuple[str, str]] = []
+    cells = []
+    for index, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            if cell.cell_type in ("markdown", "raw") and cell.source.strip():
+                cells.append(v4.new_markdown_cell(cell.source))
+            continue
+        source, done, failed = _rewrite_paths(cell.source, [r for r in refs if r.evidence.cell == index])
+        rewritten += done
+        for ref in failed:
+            findings.append(Finding(
+                code="path-not-rewritten", severity=Severity.WARNING, evidence=ref.evidence,
+                message=f"could not rewrite {ref.literal!r} to {ref.resolved!r} in the module; edit it by hand",
+            ))
+        source = neutralise(source)
+        try:
+            ast.parse(source)
+        except SyntaxError as exc:
+            source = _comment_out(source, f"not Python 3 ({exc.msg}, line {exc.lineno})")
+            findings.append(Finding(
+                code="cell-commented-out", severity=Severity.ERROR,
+                evidence=Evidence(path=notebook, cell=index, line=exc.lineno),
+                message=f"cell {index} is not Python 3 and was commented out in the module; port it by hand",
+            ))
+        cells.append(v4.new_code_cell(source))
+    out = v4.new_notebook(cells=cells)
+    out.metadata["jupytext"] = {"notebook_metadata_filter": "-all", "cell_metadata_filter": "-all"}
+    body = jupytext.writes(out, fmt="py:percent")
+    notebook_dir = str(Path(notebook).parent.as_posix()) or "."
+    text = PROLOGUE.format(notebook=notebook, package=package, model=model_variable or "(none found)",
+                           notebook_dir=notebook_dir) + body
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:  # should not happen; never ship a module that cannot import
+        findings.append(Finding(code="module-not-python", severity=Severity.ERROR,
+                                evidence=Evidence(path=notebook),
+                                message=f"the converted module does not parse ({exc.msg}); fix it by hand"))
+    return Converted(text=text, findings=tuple(findings), rewritten=tuple(rewritten))

@@ -1,0 +1,75 @@
+"""One error hierarchy for Shipyard.
+
+Every error carries a one-line ``message`` (what went wrong, naming the file),
+a ``hint`` (how to fix it) and the process ``exit_code`` the CLI uses. The
+library raises these; only the CLI prints them. Third-party exceptions are
+translated into these at the boundary where they happen.
+"""
+
+from __future__ import annotations
+
+
+class ShipyardError(Exception):
+    """Base class: a problem the user can act on."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str = "", path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.path = path
+
+    def one_line(self) -> str:
+        text = self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class UsageError(ShipyardError):
+    """Bad flags or arguments."""
+
+    exit_code = 2
+
+
+class NotAGitRepoError(ShipyardError):
+    exit_code = 3
+
+
+class DirtyTreeError(ShipyardError):
+    exit_code = 3
+
+
+class NoNotebooksError(ShipyardError):
+    exit_code = 4
+
+
+class InputFileError(ShipyardError):
+    """A user file that cannot be read or used (missing, malformed, unreadable)."""
+
+    exit_code = 4
+
+
+class UnsafePathError(ShipyardError):
+    """A template or user path that would escape the project, or is otherwise unsafe."""
+
+    exit_code = 5
+
+
+class TemplateError(ShipyardError):
+    """The template cannot be found, trusted or rendered."""
+
+    exit_code = 6
+
+
+class ConflictError(ShipyardError):
+    """Files the user already has would be changed; nothing was written."""
+
+    exit_code = 7
+
+
+class ApplyError(ShipyardError):
+    """Writing failed half-way; the repo was rolled back to how it was."""
+
+    exit_code = 8

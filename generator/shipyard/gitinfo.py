@@ -1,0 +1,42 @@
+"""The git facts adopt needs: is this a repo, is the tree clean, who is the user."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .errors import NotAGitRepoError
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                          encoding="utf-8", errors="replace")
+
+
+def require_repo(root: Path) -> Path:
+    """Return the top of the work tree holding ``root``; raise when it is not in one."""
+    done = _git(root, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        raise NotAGitRepoError(
+            f"{root} is not a git repository",
+            hint="run 'git init && git add -A && git commit -m notebooks' first, so every change can be reviewed and undone",
+        )
+    return Path(done.stdout.strip())
+
+
+def dirty_paths(root: Path) -> list[str]:
+    """Uncommitted changes below ``root``, untracked files included (ignored ones not)."""
+    done = _git(root, "-c", "core.quotepath=off", "status", "--porcelain", "--untracked-files=all", "--", ".")
+    if done.returncode != 0:
+        return []
+    return [line[3:] for line in done.stdout.splitlines() if line.strip()]
+
+
+def user_email(root: Path) -> str:
+    done = _git(root, "config", "user.email")
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def user_name(root: Path) -> str:
+    done = _git(root, "config", "user.name")
+    return done.stdout.strip() if done.returncode == 0 else ""

@@ -1,0 +1,192 @@
+"""Template sources and rendering.
+
+A :class:`TemplateSource` says where a template comes from: the built-in
+``production`` template shipped inside the wheel, a local folder, or a git URL
+with an optional ``@ref``. :func:`render` renders one into a staging folder
+with copier, never into the user's repo: :mod:`shipyard.plan` decides what
+reaches the repo.
+
+The built-in template is materialised as a small git repository in Shipyard's
+cache, one commit and tag per template version. Copier then records a real
+``_src_path`` and ``_commit`` in ``.copier-answers.yml``, so that both
+``shipyard update`` and plain ``copier update`` can do a 3-way update later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import TemplateError
+
+BUILTIN_TEMPLATES = ("production",)
+_GIT_URL = re.compile(r"^(gh:|gl:|git\+|https?://|git@|ssh://|file://)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateSource:
+    """Where a template comes from. ``kind`` is ``builtin``, ``path`` or ``git``."""
+
+    kind: str
+    location: str  # builtin name, absolute folder path, or git URL
+    ref: str | None = None  # git tag/branch/commit; None = latest tag (copier's default)
+
+    @property
+    def trusted(self) -> bool:
+        """Only Shipyard's own templates may run tasks or extensions without --trust."""
+        return self.kind == "builtin"
+
+    def display(self) -> str:
+        if self.kind == "builtin":
+            return self.location
+        return f"{self.location}@{self.ref}" if self.ref else self.location
+
+
+def builtin_dir(name: str = "production") -> Path:
+    """The folder of a built-in template: inside the wheel, or in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates" / name, here.parent.parent / "templates" / name):
+        if (candidate / "copier.yml").is_file():
+            return candidate
+    raise TemplateError(f"built-in template '{name}' is missing from this installation",
+                        hint="reinstall shipyard")
+
+
+def parse_source(spec: str | None, *, cwd: Path | None = None) -> TemplateSource:
+    """Turn ``--template`` text into a :class:`TemplateSource`."""
+    if not spec or spec in BUILTIN_TEMPLATES:
+        return TemplateSource(kind="builtin", location=spec or "production")
+    if _GIT_URL.match(spec):
+        location, ref = spec, None
+        # url@ref, but not the user@host of ssh URLs
+        head, sep, tail = spec.rpartition("@")
+        if sep and "/" not in tail and ":" not in tail and head and not head.endswith(("git", "ssh:/")):
+            location, ref = head, tail
+        return TemplateSource(kind="git", location=location, ref=ref)
+    path_text, ref = spec, None
+    if "@" in spec and not Path(spec).exists():
+        path_text, _, ref = spec.rpartition("@")
+    path = (cwd or Path.cwd()) / path_text
+    if not path.exists():
+        raise TemplateError(f"template not found: {spec}",
+                            hint="give 'production', a folder with copier.yml, or a git URL[@ref]")
+    if not (path / "copier.yml").is_file() and not (path / "copier.yaml").is_file():
+        raise TemplateError(f"{spec} is not a copier template (no copier.yml)",
+                            hint="point --template at the folder holding copier.yml")
+    return TemplateSource(kind="path", location=str(path.resolve()), ref=ref)
+
+
+def cache_dir() -> Path:
+    """Shipyard's cache: ``$SHIPYARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/shipyard``, else ``~/.cache/shipyard``."""
+    env = os.environ.get("SHIPYARD_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "shipyard"
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "shipyard", "GIT_AUTHOR_EMAIL": "shipyard@localhost",
+           "GIT_COMMITTER_NAME": "shipyard", "GIT_COMMITTER_EMAIL": "shipyard@localhost",
+           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+    done = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise TemplateError(f"git {' '.join(args[:2])} failed in {cwd}: {done.stderr.strip()[:200]}",
+                            hint="check that git works and the cache folder is writable")
+    return done.stdout.strip()
+
+
+def materialise_builtin(name: str = "production") -> tuple[Path, str]:
+    """Keep a git copy of a built-in template in the cache, one commit + tag per version.
+
+    Returns the repository path and the tag of the current content. Idempotent and
+    cheap when the content has not changed (one digest of the template folder).
+    """
+    import fcntl
+
+    source = builtin_dir(name)
+    digest = _tree_digest(source)
+    repo = cache_dir() / "templates" / name
+    repo.mkdir(parents=True, exist_ok=True)
+    with open(repo.parent / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = repo / ".git" / "shipyard-digests"
+        known = dict(line.split(" ", 1) for line in marker.read_text().splitlines()) if marker.exists() else {}
+        if digest in known:
+            return repo, known[digest].strip()
+        if not (repo / ".git").exists():
+            _git(["init", "-q", "-b", "main"], repo)
+        for child in repo.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        shutil.copytree(source, repo, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _git(["add", "-A"], repo)
+        _git(["commit", "-q", "--allow-empty", "-m", f"shipyard {__version__} template {digest[:12]}"], repo)
+        tag = f"v{__version__}"
+        if tag in _git(["tag", "--list", tag], repo).split():
+            tag = f"v{__version__}+{digest[:8]}"
+        _git(["tag", tag], repo)
+        with marker.open("a") as out:
+            out.write(f"{digest} {tag}\n")
+        return repo, tag
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendered:
+    folder: Path  # the staging folder holding the rendered files
+    source: TemplateSource
+    src_path: str  # what copier recorded as _src_path
+    version: str  # template version (tag) or "" when unversioned
+    answers: Mapping[str, Any]
+
+
+def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, trust: bool = False) -> Rendered:
+    """Render ``source`` with ``answers`` into the empty folder ``dest`` (never the user's repo)."""
+    import copier
+    from copier.errors import CopierError, UnsafeTemplateError
+
+    if source.kind == "builtin":
+        src, version = materialise_builtin(source.location)
+        src_path, ref = str(src), version
+    else:
+        src_path, ref, version = source.location, source.ref, source.ref or ""
+    try:
+        worker = copier.run_copy(
+            src_path, dest, data=dict(answers), vcs_ref=ref, defaults=True, overwrite=True,
+            quiet=True, unsafe=trust or source.trusted, cleanup_on_error=False,
+        )
+    except UnsafeTemplateError as exc:
+        raise TemplateError(
+            f"template {source.display()} wants to run code on this machine ({exc})",
+            hint="read the template, then pass --trust if you accept that",
+        ) from exc
+    except CopierError as exc:
+        raise TemplateError(f"template {source.display()} failed to render: {exc}",
+                            hint="check the template and the answers") from exc
+    except Exception as exc:  # Jinja errors, git errors ... translated at the boundary
+        raise TemplateError(f"template {source.display()} failed to render: {type(exc).__name__}: {exc}",
+                            hint="check the template and the answers") from exc
+    if not version:
+        version = str(getattr(worker.template, "version", "") or "")
+    return Rendered(folder=dest, source=source, src_path=src_path, version=version,
+                    answers=dict(worker.answers.combined) if hasattr(worker, "answers") else dict(answers))
