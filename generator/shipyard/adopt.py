@@ -148,7 +148,8 @@ def prepare(opts: AdoptOptions) -> Prepared:
     gitinfo.require_repo(root)
     source = parse_source(opts.template)
     facts = inspect_repo(root, notebook=opts.notebook, data=opts.data, target=opts.target)
-    answers, findings = derive(facts, root, Flags(name=opts.name, owner=opts.owner),
+    answers, findings = derive(facts, root, Flags(name=opts.name, owner=opts.owner, target=opts.target,
+                                                     data=opts.data, notebook=opts.notebook),
                                git_email=gitinfo.user_email(root), git_name=gitinfo.user_name(root))
     findings = list(facts.findings) + findings
     staging = Path(tempfile.mkdtemp(prefix="shipyard-stage-"))

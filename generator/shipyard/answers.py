@@ -27,6 +27,9 @@ NOT_RUNTIME = {"google-colab", "ipython", "ipykernel", "jupyter", "notebook", "i
 class Flags:
     name: str | None = None
     owner: str | None = None
+    target: str | None = None
+    data: str | None = None
+    notebook: str | None = None
 
 
 def slugify(text: str) -> str:
@@ -51,15 +54,51 @@ def package_name(name: str, facts: RepoFacts) -> tuple[str, str]:
     return slug, ""
 
 
+#: Answers a flag overrides, even when a previous adoption recorded them.
+_FLAG_KEYS = {"name": ("project_name", "package_name"), "owner": ("owner_email",),
+              "target": ("target_column",), "data": ("data_path", "dataset_name"),
+              "notebook": ("notebook_path", "model_variable", "model_class", "model_framework")}
+
+
+def previous_answers(root: Path) -> dict[str, Any]:
+    """Answers recorded by an earlier adoption (``.copier-answers.yml``), without copier's own keys."""
+    path = root / ".copier-answers.yml"
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and not k.startswith("_")}
+
+
+def merge_previous(answers: dict[str, Any], previous: dict[str, Any], flags_given: set[str]) -> dict[str, Any]:
+    """Earlier answers win over fresh inference (the project keeps its name), flags win over both."""
+    keep = dict(previous)
+    for flag in flags_given:
+        for key in _FLAG_KEYS.get(flag, ()):
+            keep.pop(key, None)
+    keep.pop("shipyard_version", None)
+    return {**answers, **keep}
+
+
 def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
            git_name: str) -> tuple[dict[str, Any], list[Finding]]:
     """Template answers for ``facts``, plus findings about the choices made."""
     findings: list[Finding] = []
     project = flags.name or root.name
-    pkg, why = package_name(project, facts)
+    previous = previous_answers(root)
+    if previous.get("package_name") and not flags.name:
+        pkg, why = str(previous["package_name"]), ""
+    else:
+        pkg, why = package_name(project, facts)
     if why:
         findings.append(Finding(code="package-renamed", severity=Severity.INFO, message=why))
-    owner = flags.owner or git_email
+    owner = flags.owner or previous.get("owner_email") or git_email
     if not owner:
         owner = PLACEHOLDER_EMAIL
         findings.append(Finding(
@@ -95,6 +134,10 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
         "dependencies": deps,
         "shipyard_version": __version__,
     }
+    flags_given = {name for name, value in (("name", flags.name), ("owner", flags.owner),
+                                            ("target", flags.target), ("data", flags.data),
+                                            ("notebook", flags.notebook)) if value}
+    answers = merge_previous(answers, previous, flags_given)
     if facts.python_version and re.fullmatch(r"3\.(1[0-3])", facts.python_version):
         answers["python_version"] = facts.python_version
     if not data_path:
