@@ -92,10 +92,9 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
     findings: list[Finding] = []
     project = flags.name or root.name
     previous = previous_answers(root)
-    if previous.get("package_name") and not flags.name:
-        pkg, why = str(previous["package_name"]), ""
-    else:
-        pkg, why = package_name(project, facts)
+    pkg, why = package_name(project, facts)
+    if previous.get("package_name") and not flags.name and previous["package_name"] != pkg:
+        pkg, why = str(previous["package_name"]), ""  # the project keeps the name it was adopted with
     if why:
         findings.append(Finding(code="package-renamed", severity=Severity.INFO, message=why))
     owner = flags.owner or previous.get("owner_email") or git_email
@@ -110,7 +109,7 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
     target = facts.target.value if facts.target else ""
     model = facts.model
     deps = sorted(
-        {r.pip() for r in facts.requirements
+        {r.project_pip() for r in facts.requirements
          if r.distribution.lower() not in TEMPLATE_DEPENDENCIES | NOT_RUNTIME},
         key=str.lower,
     )

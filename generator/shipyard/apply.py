@@ -13,11 +13,11 @@ import os
 import shutil
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from os import replace as _replace
 from pathlib import Path
-from collections.abc import Iterator
 
 from .errors import ApplyError
 from .plan import Action, Plan

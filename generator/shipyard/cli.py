@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -40,7 +40,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                    help="Print the version and exit.")] = None,
 ) -> None:
     """Shipyard command line."""
@@ -66,15 +66,15 @@ def adopt(
     diff: Annotated[bool, typer.Option("--diff", help="Show the diff of every file that would change.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompts: inferred answers and defaults.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
-    notebook: Annotated[Optional[str], typer.Option(help="Training notebook (repo-relative path).")] = None,
-    data: Annotated[Optional[str], typer.Option(help="Training data file (repo-relative path).")] = None,
-    target: Annotated[Optional[str], typer.Option(help="Target column.")] = None,
-    name: Annotated[Optional[str], typer.Option(help="Project name (the package name derives from it).")] = None,
-    owner: Annotated[Optional[str], typer.Option(help="Technical owner's e-mail.")] = None,
-    template: Annotated[Optional[str], typer.Option(
+    notebook: Annotated[str | None, typer.Option(help="Training notebook (repo-relative path).")] = None,
+    data: Annotated[str | None, typer.Option(help="Training data file (repo-relative path).")] = None,
+    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    name: Annotated[str | None, typer.Option(help="Project name (the package name derives from it).")] = None,
+    owner: Annotated[str | None, typer.Option(help="Technical owner's e-mail.")] = None,
+    template: Annotated[str | None, typer.Option(
         help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Run on a tree with uncommitted changes.")] = False,
-    force: Annotated[Optional[list[str]], typer.Option(
+    force: Annotated[list[str] | None, typer.Option(
         "--force", help="Overwrite this conflicting file (a backup is kept). Repeatable.")] = None,
     trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
 ) -> None:

@@ -58,6 +58,8 @@ def _rewrite_paths(source: str, refs: Iterable[DataRef]) -> tuple[str, list[tupl
         if ref.resolved is None or ref.kind == "url" or ref.literal == ref.resolved:
             continue
         new = source
+        if ref.expression and ref.expression in new:  # os.path.join(...), f-strings: replace the expression
+            new = new.replace(ref.expression, repr(ref.resolved))
         for quote in ('"', "'"):
             for prefix in ("r", ""):
                 old = f"{prefix}{quote}{ref.literal}{quote}"

@@ -106,9 +106,16 @@ class Requirement:
     specifier: str = ""  # "==1.2.0", ">=1.3" or ""
     source: str = ""  # file the pin came from ("requirements.txt", "environment.yml", ...)
     modules: tuple[str, ...] = ()  # import names that led here
+    # True when the declared pin is years old (e.g. scikit-learn==0.19): ``specifier`` keeps it as
+    # declared, the generated project installs a current version (see ``project_pip``).
+    pin_dropped: bool = False
 
     def pip(self) -> str:
         return f"{self.distribution}{self.specifier}"
+
+    def project_pip(self) -> str:
+        """The requirement line for the generated project: ancient pins are dropped."""
+        return self.distribution if self.pin_dropped else self.pip()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,6 +135,9 @@ class DataRef:
     resolved: str | None  # repo-relative path of the matching file, None when missing
     reason: str  # how it was resolved ("exact path", "matched by file name", "not found")
     evidence: Evidence
+    # The argument's source text when it is not a single string literal (``os.path.join("data", f)``,
+    # f-strings, names): ``literal`` then holds the evaluated path, which is not in the source.
+    expression: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,6 +187,8 @@ class RepoFacts:
     task: str = "unknown"  # "classification" | "regression" | "unknown"
     python_version: str = ""  # declared (environment.yml / pyproject / runtime.txt), "" when none
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    # Why ``model`` was chosen (value = the model variable; candidates = the other fitted estimators).
+    model_choice: Choice | None = None
 
     def notebook(self, path: str) -> Notebook | None:
         return next((nb for nb in self.notebooks if nb.path == path), None)

@@ -1,0 +1,95 @@
+"""Fixture repos reproducing REALITY.md: adopt keeps every file, runs twice cleanly, states the facts."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+
+import inspect_fixtures as fx
+import pytest
+from conftest import adopt_json, git, make_repo, snapshot
+
+
+def codes(report: dict) -> set[str]:
+    return {w["code"] for w in report["warnings"]}
+
+
+def adopt_twice(root: Path) -> tuple[dict, str]:
+    """Adopt, check nothing of the user's changed, commit, adopt again: nothing to do."""
+    make_repo(root)
+    before = snapshot(root)
+    report = adopt_json(root)
+    after = snapshot(root)
+    changed = [rel for rel, content in before.items() if after.get(rel) != content]
+    assert changed == [], f"pre-existing files changed: {changed}"
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "adopt")
+    again = adopt_json(root)
+    assert again["changes_nothing"] is True, again["files"]
+    assert again["files"]["conflict"] == report["files"]["conflict"], "re-adoption must not see its own output"
+    assert git(root, "status", "--porcelain") == ""
+    module = root / "src" / report["package"] / "from_notebook.py"
+    if module.exists():
+        ast.parse(module.read_text(encoding="utf-8"))
+    return report, (root / "ADOPTION.md").read_text(encoding="utf-8")
+
+
+def test_v3_notebook_with_python2_cells(tmp_path: Path) -> None:
+    report, adoption = adopt_twice(fx.python2_v3_repo(tmp_path))
+    assert {"python2-syntax", "cell-not-python3"} <= codes(report)
+    py2 = next(w for w in report["warnings"] if w["code"] == "python2-syntax")
+    assert py2["path"] == "legacy/Titanic Analysis.ipynb" and py2["cell"] == 3
+    assert "legacy/Titanic Analysis.ipynb, cell 3" in adoption
+    assert "nbformat 3" in adoption
+
+
+def test_absolute_windows_and_colab_paths(tmp_path: Path) -> None:
+    report, adoption = adopt_twice(fx.foreign_paths_repo(tmp_path))
+    assert {"absolute-path", "data-missing", "colab-call"} <= codes(report)
+    module = (tmp_path / "foreign/src/foreign/from_notebook.py").read_text(encoding="utf-8")
+    assert "D:/Usu" not in module and "/content/drive/MyDrive/projeto" not in module
+    assert "pd.read_csv('data/train.csv')" in module and "pd.read_csv('data/holdout.csv')" in module
+    assert "/Users/bob/Downloads/extra.csv" in adoption
+
+
+def test_repo_where_no_model_is_trained(tmp_path: Path) -> None:
+    report, adoption = adopt_twice(fx.exploration_only_repo(tmp_path))
+    assert report["model"] is None and "no-model" in codes(report)
+    assert "none trained" in adoption and "train --baseline" in adoption
+    assert report["target"]["value"] == "species"
+
+
+def test_missing_data_file(tmp_path: Path) -> None:
+    report, adoption = adopt_twice(fx.missing_data_and_chain_repo(tmp_path))
+    missing = [w for w in report["warnings"] if w["code"] == "data-missing"]
+    assert [(w["path"], w["cell"]) for w in missing] == [("1_prepare.ipynb", 2)]
+    assert "data/raw_sales.csv" in adoption
+    assert report["data"]["value"] == "data/sample.csv" and report["task"] == "regression"
+
+
+def test_local_helper_module(tmp_path: Path) -> None:
+    report, adoption = adopt_twice(fx.local_helpers_repo(tmp_path))
+    deps = " ".join(report["dependencies"])
+    assert "xgboost" in deps and "seaborn" in deps
+    assert "utils" not in report["dependencies"] and "helpers" not in report["dependencies"]
+    assert "unknown-distribution" in codes(report)
+    pyproject = (tmp_path / "helpers/pyproject.toml").read_text(encoding="utf-8")
+    assert '"xgboost' in pyproject and '"utils' not in pyproject
+
+
+def test_conda_environment_file(tmp_path: Path) -> None:
+    report, adoption = adopt_twice(fx.conda_env_repo(tmp_path))
+    assert "old-pin" in codes(report)
+    assert any(d.startswith("xgboost") for d in report["dependencies"])
+    assert "environment.yml" in adoption
+    pyproject = (tmp_path / "conda/pyproject.toml").read_text(encoding="utf-8")
+    assert "0.20.3" not in pyproject  # a decade-old pin is not carried into the project
+
+
+@pytest.mark.parametrize("builder", [fx.sklearn_classic_repo, fx.boosting_repo, fx.statsmodels_formula_repo,
+                                     fx.deep_learning_repo, fx.exercise_and_r_repo, fx.odd_names_repo])
+def test_other_reality_patterns_adopt_cleanly(tmp_path: Path, builder: Callable[[Path], Path]) -> None:
+    report, adoption = adopt_twice(builder(tmp_path))
+    assert report["applied"] is True
+    assert "## Needs your attention" in adoption
