@@ -124,3 +124,13 @@ def test_interrupted_half_way_leaves_the_repo_exactly_as_it_was(tmp_path: Path, 
         adopt(AdoptOptions(path=root, force=("README.md",)))
     assert snapshot(root) == before
     assert sorted(p for p in root.rglob("*") if p.is_dir() and ".git" not in p.parts) == dirs
+
+
+def test_dry_run_on_a_dirty_tree_previews_and_says_a_real_run_needs_a_commit(tmp_path: Path) -> None:
+    root = make_repo(fx.sklearn_classic_repo(tmp_path))
+    (root / "notes.txt").write_text("wip\n")
+    before = snapshot(root)
+    report = adopt_json(root, "--dry-run")
+    dirty = [w for w in report["warnings"] if w["code"] == "dirty-tree"]
+    assert dirty and "--allow-dirty" in dirty[0]["message"] and dirty[0]["severity"] == "warning"
+    assert snapshot(root) == before

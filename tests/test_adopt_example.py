@@ -79,7 +79,7 @@ def test_second_run_changes_nothing_and_says_so(adopted: tuple[Path, dict, dict]
     git(repo, "commit", "-q", "-m", "adopt")
     before = snapshot(repo)
     done = shipyard("adopt", repo, "--yes", check=True)
-    assert "Nothing to do" in done.stdout
+    assert "Nothing to write" in done.stdout and "1 conflict(s)" in done.stdout
     report = adopt_json(repo)
     assert report["changes_nothing"] is True and report["files"]["create"] == []
     assert report["files"]["conflict"] == ["README.md"]  # not ADOPTION.md: it must come out identical
@@ -134,3 +134,32 @@ def test_flags_override_every_inferred_choice(tmp_path: Path) -> None:
     assert report["package"] == "retencao_churn"
     assert report["target"]["value"] == "support_calls"
     assert "--target" in report["target"]["reason"] or report["target"]["flag"] == "--target"
+
+
+def test_model_flag_picks_another_fitted_variable(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "model")
+    report = adopt_json(repo, "--dry-run", "--model", "logreg")
+    assert report["model"]["variable"] == "logreg"
+    done = shipyard("adopt", repo, "--dry-run", "--model", "nope")
+    assert done.returncode == 2 and "logreg" in done.stderr and "model" in done.stderr
+
+
+def test_writing_without_a_terminal_needs_yes(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "noyes")
+    before = snapshot(repo)
+    done = shipyard("adopt", repo)
+    assert done.returncode == 2 and "--yes" in done.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_subfolder_project_is_warned_about_github_workflows(tmp_path: Path) -> None:
+    top = tmp_path / "mono"
+    copy_example(top / "services" / "churn")
+    import shutil
+
+    shutil.rmtree(top / "services" / "churn" / ".git")
+    from conftest import make_repo
+
+    make_repo(top)
+    report = adopt_json(top / "services" / "churn", "--dry-run")
+    assert "subfolder-project" in {w["code"] for w in report["warnings"]}

@@ -3,7 +3,6 @@
 from pathlib import Path, PurePosixPath
 
 import pytest
-
 from shipyard.errors import UnsafePathError
 from shipyard.paths import safe_relpath
 

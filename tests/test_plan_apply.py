@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 import pytest
-
 import shipyard.apply as apply_mod
 from shipyard.apply import apply_plan
 from shipyard.errors import ApplyError, UnsafePathError, UsageError

@@ -28,8 +28,11 @@ def main(rows: int = 2000, seed: int = 7) -> None:
             payment = rng.choice(PAYMENTS)
             calls = min(10, int(rng.expovariate(0.6)))
             partner = rng.choice(["Yes", "No"])
-            score = (-1.2 + 1.4 * (contract == "month-to-month") - 0.04 * tenure + 0.012 * monthly
-                     + 0.35 * calls + 0.5 * (payment == "electronic check") - 0.3 * (partner == "Yes"))
+            # Non-linear on purpose: the notebook's boosted trees should beat a linear baseline.
+            score = (-1.0 + 1.2 * (contract == "month-to-month") - 1.6 * (tenure > 18) + 1.2 * (tenure < 4)
+                     + 0.012 * monthly + 3.0 * (calls >= 3) * (contract == "month-to-month")
+                     - 1.5 * (calls >= 3) * (contract != "month-to-month") + 1.0 * (monthly > 90) * (tenure < 12)
+                     + 0.5 * (payment == "electronic check") - 0.3 * (partner == "Yes"))
             churned = int(rng.random() < 1 / (1 + math.exp(-score)))
             writer.writerow([f"C{i:05d}", tenure, monthly, total, contract, payment, calls, partner, churned])
 

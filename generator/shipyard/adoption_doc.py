@@ -62,7 +62,8 @@ def render_adoption(p: Prepared) -> str:
     if f.model is not None:
         m = f.model
         lines.append(f"| Model | `{m.variable}` = {m.class_name or '?'} ({m.framework}) | "
-                     f"last estimator fitted, `{_cell(m.evidence.where())}` | `--notebook` |")
+                     f"{_cell(f.model_choice.reason) if f.model_choice else 'last estimator fitted'}, "
+                     f"`{_cell(m.evidence.where())}` | `--model` |")
     else:
         lines.append("| Model | (none trained in the notebooks) | | `train --baseline` carries the project |")
     lines.append(f"| Task | {f.task} | | |")
@@ -96,7 +97,7 @@ def render_adoption(p: Prepared) -> str:
         f".venv/bin/python -m {pkg} serve            # http://127.0.0.1:8000/docs",
         "```",
         "",
-        "Update later with `shipyard update` (or `copier update`): your edits are kept.",
+        "When the template moves on, update with `copier update` (3-way: your edits are kept).",
         "",
     ]
     return "\n".join(lines)

@@ -58,32 +58,37 @@ def _fail(exc: Exception, as_json: bool) -> None:
     raise exc
 
 
-@app.command(epilog="Exit codes: 0 done (or nothing to do), 2 bad usage, 3 not a git repo / dirty tree, "
-                    "4 unreadable input, 5 unsafe path, 6 template error, 8 write failed (rolled back).")
+@app.command(epilog="Exit codes: 0 done (or nothing to do), 1 declined at the prompt, 2 bad usage, "
+                    "3 not a git repo / dirty tree, 4 unreadable input, 5 unsafe path, 6 template error, "
+                    "8 write failed (rolled back).")
 def adopt(
-    path: Annotated[Path, typer.Argument(help="The notebook repo (a git work tree).")] = Path("."),
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The notebook repo (a git work tree).")] = Path("."),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Show the diff of every file that would change.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompts: inferred answers and defaults.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
-    notebook: Annotated[str | None, typer.Option(help="Training notebook (repo-relative path).")] = None,
-    data: Annotated[str | None, typer.Option(help="Training data file (repo-relative path).")] = None,
-    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
-    name: Annotated[str | None, typer.Option(help="Project name (the package name derives from it).")] = None,
-    owner: Annotated[str | None, typer.Option(help="Technical owner's e-mail.")] = None,
+    notebook: Annotated[str | None, typer.Option(metavar="FILE", help="Training notebook (repo-relative).")] = None,
+    data: Annotated[str | None, typer.Option(metavar="FILE", help="Training data file (repo-relative).")] = None,
+    target: Annotated[str | None, typer.Option(metavar="COLUMN", help="Target column.")] = None,
+    model: Annotated[str | None, typer.Option(
+        metavar="VARIABLE", help="Variable holding the model, when the last one fitted is not it.")] = None,
+    name: Annotated[str | None, typer.Option(
+        metavar="NAME", help="Project name (the package name derives from it).")] = None,
+    owner: Annotated[str | None, typer.Option(metavar="EMAIL", help="Technical owner's e-mail.")] = None,
     template: Annotated[str | None, typer.Option(
-        help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
+        metavar="SOURCE", help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Run on a tree with uncommitted changes.")] = False,
     force: Annotated[list[str] | None, typer.Option(
-        "--force", help="Overwrite this conflicting file (a backup is kept). Repeatable.")] = None,
+        "--force", metavar="PATH", help="Overwrite this conflicting file (a backup is kept). Repeatable.")] = None,
     trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
 ) -> None:
     """Put a production skeleton around the notebooks in PATH. Nothing of yours is overwritten or lost."""
     from .adopt import AdoptOptions, execute, prepare
-    from .errors import ShipyardError
+    from .errors import ShipyardError, UsageError
 
-    opts = AdoptOptions(path=path, notebook=notebook, data=data, target=target, name=name, owner=owner,
-                        template=template, allow_dirty=allow_dirty, force=tuple(force or ()), trust=trust)
+    opts = AdoptOptions(path=path, notebook=notebook, data=data, target=target, model=model, name=name,
+                        owner=owner, template=template, allow_dirty=allow_dirty, force=tuple(force or ()),
+                        trust=trust, dry_run=dry_run)
     try:
         prepared = prepare(opts)
         result = execute(prepared, dry_run=True)
@@ -92,7 +97,10 @@ def adopt(
         if dry_run or prepared.plan.changes_nothing:
             result = execute(prepared, dry_run=dry_run)
         else:
-            if not yes and not as_json and sys.stdin.isatty():
+            if not yes:
+                if as_json or not sys.stdin.isatty():
+                    raise UsageError("adopt writes files and needs a confirmation, but cannot ask here",
+                                     hint="pass --yes to write, or --dry-run to preview")
                 if not typer.confirm(f"Write {len(prepared.plan.writes())} files into {prepared.root}?"):
                     typer.echo("Nothing written.", err=True)
                     raise typer.Exit(1)
@@ -146,7 +154,10 @@ def _print_preview(result: AdoptResult, *, diff: bool) -> None:
 
 def _print_outcome(result: AdoptResult) -> None:
     p = result.prepared
-    if p.plan.changes_nothing:
+    conflicts = len(p.plan.conflicts())
+    if p.plan.changes_nothing and conflicts:
+        typer.echo(f"Nothing to write: everything else is in place; {conflicts} conflict(s) listed above stay yours.")
+    elif p.plan.changes_nothing:
         typer.echo("Nothing to do: the repo already holds everything adopt would write.")
     elif result.dry_run:
         typer.echo("Dry run: nothing was written.")

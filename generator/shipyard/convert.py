@@ -9,6 +9,7 @@ itself is never modified.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +90,9 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
     import jupytext
     from nbformat import v4
 
-    nb = jupytext.read(root / notebook, fmt="ipynb")
+    with warnings.catch_warnings():  # nbformat's MissingIDFieldWarning on the user's notebook: not ours to fix
+        warnings.simplefilter("ignore")
+        nb = jupytext.read(root / notebook, fmt="ipynb")
     refs = list(refs)
     findings: list[Finding] = []
     rewritten: list[tuple[str, str]] = []

@@ -63,12 +63,6 @@ class TemplateError(ShipyardError):
     exit_code = 6
 
 
-class ConflictError(ShipyardError):
-    """Files the user already has would be changed; nothing was written."""
-
-    exit_code = 7
-
-
 class ApplyError(ShipyardError):
     """Writing failed half-way; the repo was rolled back to how it was."""
 

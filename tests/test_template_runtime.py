@@ -1,0 +1,213 @@
+"""End to end: the production template's runtime in a freshly rendered project.
+
+Each case renders the template with copier, adds a synthetic data file, an inferred data contract and
+(optionally) a notebook module, then drives `python -m <package> ...` in subprocesses with the default
+sqlite tracking store in the project root.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+import pytest
+from runtime_harness import (
+    BROKEN_MODULE,
+    CLASSIFIER_MODULE,
+    LGBM_MODULE,
+    PYTHON,
+    churn_data,
+    house_data,
+    make_project,
+    served,
+    shifted,
+    show,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def churn(tmp_path_factory):
+    """A classification project: baseline promoted first, then the notebook's random forest."""
+    root = tmp_path_factory.mktemp("churn") / "churn-demo"
+    project = make_project(root, package="churn_demo", df=churn_data(), data_rel="data/customers.csv",
+                           target="churned", module_source=CLASSIFIER_MODULE)
+    base = project.run("train", "--baseline")
+    assert base.returncode == 0, show(base)
+    assert "baseline" in base.stdout and "version 1" in base.stdout
+    assert (root / "mlflow.db").is_file() and (root / "mlartifacts").is_dir()
+    promoted = project.run("promote")
+    assert promoted.returncode == 0, show(promoted)
+    trained = project.run("train")
+    assert trained.returncode == 0, show(trained)
+    assert "notebook" in trained.stdout and "baseline" in trained.stdout  # the comparison table
+    assert "roc_auc" in trained.stdout
+    assert "version 2 (notebook)" in trained.stdout, show(trained)
+    return project
+
+
+def test_help_lists_the_commands(churn):
+    proc = churn.run("--help")
+    assert proc.returncode == 0
+    for cmd in ("train", "promote", "rollback", "serve", "predict", "check-data", "drift", "check-ownership"):
+        assert cmd in proc.stdout
+
+
+def test_promote_makes_the_notebook_model_champion(churn):
+    proc = churn.run("promote")
+    assert proc.returncode == 0, show(proc)
+    assert "v2 is now the champion (was v1)" in proc.stdout
+    assert churn.aliases() == {"challenger": "2", "champion": "2"}
+    again = churn.run("promote")
+    assert again.returncode == 0 and "already the champion" in again.stdout
+
+
+def test_train_logs_both_runs_and_the_profile(churn):
+    code = (
+        "import json, mlflow\n"
+        "from mlflow import MlflowClient\n"
+        "from churn_demo.settings import Settings\n"
+        "s = Settings.load(); c = MlflowClient(s.tracking_uri)\n"
+        "exp = c.get_experiment_by_name(s.experiment_name)\n"
+        "runs = c.search_runs([exp.experiment_id])\n"
+        "mv = c.get_model_version_by_alias(s.model_name, 'champion')\n"
+        "mlflow.set_tracking_uri(s.tracking_uri)\n"
+        "p = mlflow.artifacts.download_artifacts(run_id=mv.run_id, artifact_path='reference_profile.json')\n"
+        "print(json.dumps({'location': exp.artifact_location, 'kinds': sorted(r.data.tags['candidate'] for r in runs),\n"
+        "  'profile': json.load(open(p)), 'tags': mv.tags}))\n"
+    )
+    proc = churn.python(code)
+    assert proc.returncode == 0, show(proc)
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert info["location"].endswith("/mlartifacts")
+    assert info["kinds"] == ["baseline", "baseline", "notebook"]
+    profile = info["profile"]
+    assert set(profile["features"]) == {"tenure", "monthly_charges", "support_calls", "plan"}
+    assert len(profile["features"]["tenure"]["cuts"]) <= 9
+    assert "__unseen__" in profile["features"]["plan"]["categories"]
+    assert profile["prediction"]["kind"] == "numeric"
+    assert info["tags"]["candidate"] == "notebook" and info["tags"]["serialization"] == "skops"
+    model_dir = churn.root / "mlartifacts" / "models"
+    assert list(model_dir.rglob("model.skops"))
+
+
+def test_serve_predict_validate_and_metrics(churn):
+    record = {"tenure": 5, "monthly_charges": 99.5, "support_calls": 3, "plan": "basic"}
+    with served(churn) as url:
+        assert httpx.get(f"{url}/health").status_code == 200
+        ready = httpx.get(f"{url}/ready").json()
+        assert ready["model_version"] == "2"
+        ok = httpx.post(f"{url}/predict", json={"records": [record, {**record, "plan": "premium"}]})
+        assert ok.status_code == 200, ok.text
+        body = ok.json()
+        assert body["model_version"] == "2" and len(body["predictions"]) == 2
+        assert set(body["predictions"]) <= {0, 1}
+        bad = httpx.post(f"{url}/predict", json={"records": [record, {**record, "tenure": "five"}]})
+        assert bad.status_code == 422
+        detail = bad.json()["detail"]
+        assert any(e["row"] == 1 and e["column"] == "tenure" for e in detail), detail
+        missing = httpx.post(f"{url}/predict", json={"records": [{"tenure": 3}]})
+        assert missing.status_code == 422
+        assert {e["column"] for e in missing.json()["detail"]} >= {"plan", "monthly_charges"}
+        assert httpx.post(f"{url}/predict", content=b"not json").status_code == 422
+        metrics = httpx.get(f"{url}/metrics").text
+    assert 'churn_demo_prediction_requests_total{model_version="2",status="success"} 1.0' in metrics
+    assert 'churn_demo_prediction_requests_total{model_version="2",status="invalid"} 3.0' in metrics
+    assert 'churn_demo_input_validation_failures_total{column="tenure",rule="type"} 1.0' in metrics
+    assert "churn_demo_prediction_request_duration_seconds_bucket" in metrics
+    assert "churn_demo_non_finite_predictions_total 0.0" in metrics
+    assert "churn_demo_model_info{" in metrics
+    log = (churn.root / "logs" / "predictions.jsonl").read_text().splitlines()
+    assert len(log) == 1 and json.loads(log[0])["model_version"] == "2"
+
+
+def test_drift_on_original_and_shifted_data(churn, tmp_path):
+    same = churn.run("drift", "data/customers.csv", "--report-dir", str(tmp_path / "same"))
+    assert same.returncode == 0, show(same)
+    assert (tmp_path / "same" / "drift_report.md").is_file()
+    html = (tmp_path / "same" / "drift_report.html").read_text()
+    assert "data:image/png;base64," in html
+    moved = tmp_path / "moved.csv"
+    shifted(churn_data()).to_csv(moved, index=False)
+    drifted = churn.run("drift", str(moved), "--report-dir", str(tmp_path / "moved"))
+    assert drifted.returncode == 1, show(drifted)
+    assert "ALERT" in drifted.stdout and "monthly_charges" in drifted.stdout and "plan" in drifted.stdout
+    md = (tmp_path / "moved" / "drift_report.md").read_text()
+    assert "| prediction |" in md
+
+
+def test_batch_predict(churn, tmp_path):
+    out = tmp_path / "scored.parquet"
+    proc = churn.run("predict", "data/customers.csv", "--output", str(out))
+    assert proc.returncode == 0, show(proc)
+    import pandas as pd
+
+    scored = pd.read_parquet(out)
+    assert len(scored) == 500 and {"prediction", "probability"} <= set(scored.columns)
+
+
+def test_ownership_and_data_checks(churn):
+    ownership = churn.run("check-ownership")
+    assert ownership.returncode == 0 and "warning" in ownership.stdout
+    text = (churn.root / "OWNERSHIP.yaml").read_text()
+    prod = churn.root / "OWNERSHIP.prod.yaml"
+    prod.write_text(text.replace("lifecycle: experimental", "lifecycle: production"))
+    failed = churn.run("check-ownership", "--file", str(prod))
+    assert failed.returncode == 1 and "owners.business" in failed.stdout
+    data = churn.run("check-data", "data/customers.csv")
+    assert data.returncode == 0, show(data)
+
+
+def test_rollback_returns_to_the_previous_champion(churn):
+    proc = churn.run("rollback")
+    assert proc.returncode == 0, show(proc)
+    assert churn.aliases()["champion"] == "1"
+    again = churn.run("rollback")
+    assert again.returncode == 1 and "no previous champion" in again.stdout
+
+
+def test_broken_notebook_fails_clearly_and_baseline_carries(tmp_path):
+    project = make_project(tmp_path / "broken", package="broken_demo", df=churn_data(seed=3),
+                           data_rel="data/customers.csv", target="churned", module_source=BROKEN_MODULE)
+    failed = project.run("train")
+    assert failed.returncode != 0
+    message = failed.stderr.strip().splitlines()
+    assert any("from_notebook.py:8 (cell 3)" in line and "KeyError" in line for line in message), show(failed)
+    assert "train --baseline" in failed.stderr
+    base = project.run("train", "--baseline")
+    assert base.returncode == 0, show(base)
+    assert project.run("promote").returncode == 0
+    assert project.aliases() == {"challenger": "1", "champion": "1"}
+
+
+def test_generated_project_tests_pass_without_a_notebook_model(tmp_path):
+    project = make_project(tmp_path / "plain", package="plain_demo", df=churn_data(seed=5),
+                           data_rel="data/customers.csv", target="churned", model_variable="")
+    proc = project.run("train")
+    assert proc.returncode == 0, show(proc)
+    assert "training the baseline only" in proc.stdout
+    tests = subprocess.run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project.root,
+                           env=project.env(), capture_output=True, text=True, timeout=180)
+    assert tests.returncode == 0, show(tests)
+    assert " passed" in tests.stdout
+
+
+def test_lightgbm_regression(tmp_path):
+    project = make_project(tmp_path / "houses", package="house_prices", df=house_data(), data_rel="data/houses.csv",
+                           target="price", task="regression", model_variable="reg", module_source=LGBM_MODULE,
+                           framework="lightgbm", dependencies=["lightgbm>=4"])
+    trained = project.run("train")
+    assert trained.returncode == 0, show(trained)
+    assert "notebook" in trained.stdout and "r2" in trained.stdout and "rmse" in trained.stdout
+    promoted = project.run("promote")
+    assert promoted.returncode == 0, show(promoted)
+    scored = project.run("predict", "data/houses.csv", "--output", str(tmp_path / "scored.csv"))
+    assert scored.returncode == 0, show(scored)
+    import pandas as pd
+
+    preds = pd.read_csv(tmp_path / "scored.csv")["prediction"]
+    assert preds.notna().all() and preds.std() > 0
+    drift = project.run("drift", "data/houses.csv", "--report-dir", str(tmp_path / "reports"))
+    assert drift.returncode == 0, show(drift)
