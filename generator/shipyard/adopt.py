@@ -124,9 +124,10 @@ def _extras(root: Path, facts: RepoFacts, answers: dict[str, Any]) -> tuple[dict
         data = facts.data_file.value
         try:
             frame = load_table(root / data)
+            target = answers["target_column"] if answers["target_column"] in frame.columns else ""
             contract = infer_contract(frame, dataset_name=answers["dataset_name"], data_path=data,
                                       owner_email=answers["owner_email"],
-                                      target_column=answers["target_column"],
+                                      target_column=target,
                                       description=f"Training data of {answers['project_name']}")
         except ShipyardError as exc:
             findings.append(Finding(code="contract-not-inferred", severity=Severity.ERROR,
@@ -180,6 +181,41 @@ def generated_before(root: Path) -> frozenset[str]:
     return frozenset(out)
 
 
+def _start_extras(root: Path, facts: RepoFacts, answers: dict[str, Any]) -> Any:
+    """Start the notebook conversion and contract inference in a forked worker process.
+
+    They import pandas and jupytext (about 0.4 s) while copier renders in this process, so the
+    two halves of adopt run on two cores. Where fork is not available, they run inline later.
+    """
+    import multiprocessing
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        return pool, pool.submit(_extras, root, facts, answers)
+    except (OSError, ValueError):
+        return None
+
+
+def _finish_extras(pending: Any, root: Path, facts: RepoFacts,
+                   answers: dict[str, Any]) -> tuple[dict[str, str], list[Finding]]:
+    if pending is not None:
+        pool, future = pending
+        try:
+            return future.result()
+        except ShipyardError:
+            raise
+        except Exception:  # the worker died (killed, out of memory): do the work here instead
+            pass
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+    return _extras(root, facts, answers)
+
+
 def prepare(opts: AdoptOptions) -> Prepared:
     """Everything up to a checked plan. Writes nothing to the repo."""
     from .inspect import inspect_repo
@@ -203,9 +239,10 @@ def prepare(opts: AdoptOptions) -> Prepared:
             message=f"the project is a subfolder of the git repo {top.name}: GitHub only reads workflows from "
                     f"the repo's top .github folder, so move them there (and adjust their paths) or adopt the top"))
     staging = Path(tempfile.mkdtemp(prefix="shipyard-stage-"))
+    pending = _start_extras(root, facts, answers)
     try:
         rendered = render(source, answers, staging / "render", trust=opts.trust)
-        extras, extra_findings = _extras(root, facts, answers)
+        extras, extra_findings = _finish_extras(pending, root, facts, answers)
         findings += extra_findings
         staged = collect_staged(rendered.folder)
         for rel, text in extras.items():

@@ -104,6 +104,10 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
             continue
         source, done, failed = _rewrite_paths(cell.source, [r for r in refs if r.evidence.cell == index])
         rewritten += done
+        for literal, new_path in done:
+            findings.append(Finding(
+                code="path-rewritten", severity=Severity.INFO, evidence=Evidence(path=notebook, cell=index),
+                message=f"in the module, {literal!r} reads {new_path!r} (the notebook is unchanged)"))
         for ref in failed:
             findings.append(Finding(
                 code="path-not-rewritten", severity=Severity.WARNING, evidence=ref.evidence,

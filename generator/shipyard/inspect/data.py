@@ -373,8 +373,7 @@ def _build_refs(scan: DataScan, files: RepoFiles) -> None:
                     severity=Severity.WARNING,
                     evidence=evidence,
                     message=f"{where} reads the {kind} path {read.literal!r}; "
-                    f"that file is {resolved} in this repo ({reason}); the training "
-                    f"notebook's module reads {resolved} instead",
+                    f"that file is {resolved} in this repo ({reason})",
                 )
             )
         overwrites = [

@@ -33,6 +33,7 @@ TARGET_NAMES = (
     "status",
     "species",
 )
+_TARGET_LIKE = re.compile(r"(^|_)(target|label|churn(ed)?|default(ed)?|fraud|survived|outcome)($|_)")
 _Y_NAME = re.compile(r"^(y|Y|target|labels?)(_?(train|tr|all|full))?$")
 
 
@@ -227,6 +228,17 @@ def choose_target(
             return None, findings
         lowered = {h.lower(): h for h in header}
         name = next((lowered[n] for n in TARGET_NAMES if n in lowered), None)
+        if name is None:  # prefixes and suffixes: is_fraud, defaulted, churned, has_churned, target_class
+            name = next((h for h in header if _TARGET_LIKE.search(h.lower())), None)
+        if name is None and len(header) > 1:
+            last = header[-1]
+            findings.append(Finding(
+                code="target-guessed", severity=Severity.WARNING, evidence=Evidence(path=data_path or ""),
+                message=f"no code or column name says which column is the target; took the last column "
+                        f"{last!r} of {data_path}: confirm it or rerun with --target COLUMN",
+            ))
+            return Choice(value=last, reason=f"last column of {data_path} (a guess)", flag="--target",
+                          candidates=tuple(header)), findings
         if name is None:
             return None, findings
         return Choice(
