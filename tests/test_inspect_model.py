@@ -197,3 +197,21 @@ def test_wrappers_functions_loops_and_task_from_data(tmp_path: Path) -> None:
     loop = inspect_repo(root, notebook="loop.ipynb")
     assert (loop.model.variable, loop.model.class_name, loop.model.framework) == ("est", "", "unknown")
     assert loop.task == "regression"  # from the values of the target column
+
+
+def test_target_named_like_one_or_else_the_last_column_with_a_warning(tmp_path: Path) -> None:
+    nb4, write = fx.nb4, fx.write
+    named = tmp_path / "named"
+    write(named, "loans.csv", "income,amount,defaulted\n1,2,0\n3,4,1\n")
+    write(named, "eda.ipynb", nb4(["import pandas as pd\nloans = pd.read_csv('loans.csv')"]))
+    facts = inspect_repo(named)
+    assert facts.target is not None and facts.target.value == "defaulted"
+    assert "target-guessed" not in {f.code for f in facts.findings}
+
+    unnamed = tmp_path / "unnamed"
+    write(unnamed, "measures.csv", "width,height,weight\n1,2,3\n4,5,6\n")
+    write(unnamed, "eda.ipynb", nb4(["import pandas as pd\nm = pd.read_csv('measures.csv')"]))
+    facts = inspect_repo(unnamed)
+    assert facts.target is not None and facts.target.value == "weight"
+    guessed = [f for f in facts.findings if f.code == "target-guessed"]
+    assert guessed and "--target" in guessed[0].message

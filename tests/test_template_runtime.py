@@ -123,6 +123,32 @@ def test_serve_predict_validate_and_metrics(churn):
     assert len(log) == 1 and json.loads(log[0])["model_version"] == "2"
 
 
+def test_serve_concurrent_requests_get_their_own_predictions(churn, monkeypatch):
+    """Requests that the service batches into one model call answer exactly as when sent one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("CHURN_DEMO_PREDICTION_LOG", "")  # keep the log of the test above as it is
+    df = churn_data().drop(columns=["customer_id", "churned"]).head(48)
+    rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in df.to_dict("records")]
+    bodies = [[r] for r in rows[:40]] + [rows[40:44], rows[44:48]]  # 40 single rows and two of 4 rows
+    with served(churn) as url:
+        with httpx.Client(base_url=url) as c:
+            alone = [c.post("/predict", json={"records": b}).json() for b in bodies]
+
+        def post(body):
+            with httpx.Client(base_url=url) as c:
+                return c.post("/predict", json={"records": body})
+
+        with ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(post, bodies))
+    assert [r.status_code for r in together] == [200] * len(bodies)
+    for body, one, got in zip(bodies, alone, (r.json() for r in together), strict=True):
+        assert len(got["predictions"]) == len(body)
+        assert got["predictions"] == one["predictions"]
+        assert got["probabilities"] == pytest.approx(one["probabilities"], rel=1e-9)
+        assert got["model_version"] == one["model_version"] == "2"
+
+
 def test_drift_on_original_and_shifted_data(churn, tmp_path):
     same = churn.run("drift", "data/customers.csv", "--report-dir", str(tmp_path / "same"))
     assert same.returncode == 0, show(same)

@@ -124,14 +124,18 @@ def materialise_builtin(name: str = "production") -> tuple[Path, str]:
     import fcntl
 
     source = builtin_dir(name)
-    digest = _tree_digest(source)
     repo = cache_dir() / "templates" / name
+    quick = repo / ".git" / "shipyard-stat" / _stat_signature(source)
+    if quick.is_file():  # same files, sizes and mtimes as last time: no need to hash the contents
+        return repo, quick.read_text(encoding="utf-8").strip()
+    digest = _tree_digest(source)
     repo.mkdir(parents=True, exist_ok=True)
     with open(repo.parent / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         marker = repo / ".git" / "shipyard-digests"
         known = dict(line.split(" ", 1) for line in marker.read_text().splitlines()) if marker.exists() else {}
         if digest in known:
+            _remember(quick, known[digest].strip())
             return repo, known[digest].strip()
         if not (repo / ".git").exists():
             _git(["init", "-q", "-b", "main"], repo)
@@ -148,7 +152,28 @@ def materialise_builtin(name: str = "production") -> tuple[Path, str]:
         _git(["tag", tag], repo)
         with marker.open("a") as out:
             out.write(f"{digest} {tag}\n")
+        _remember(quick, tag)
         return repo, tag
+
+
+def _stat_signature(folder: Path) -> str:
+    """A cheap fingerprint of a folder: paths, sizes and modification times (no contents read)."""
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            st = os.stat(os.path.join(dirpath, name))
+            digest.update(f"{os.path.relpath(os.path.join(dirpath, name), folder)}\0{st.st_size}\0"
+                          f"{st.st_mtime_ns}\0".encode())
+    return digest.hexdigest()[:32]
+
+
+def _remember(path: Path, tag: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(tag, encoding="utf-8")
+    except OSError:  # a read-only cache still works, only slower
+        pass
 
 
 @dataclass(frozen=True, kw_only=True)
