@@ -111,10 +111,17 @@ def main() -> int:
         status, text = http("POST", f"{base}/predict", {"records": bad})
         print(f"POST /predict (invalid) -> {status} {text}")
         metrics = http("GET", f"{base}/metrics")[1]
-        print("\n".join(line for line in metrics.splitlines() if line.startswith(package)))
+        print("GET /metrics (totals):")
+        print("\n".join(line for line in metrics.splitlines()
+                        if line.startswith(package) and "_created" not in line and "_bucket" not in line))
     finally:
         server.terminate()
         server.wait(timeout=20)
+    step("7. the embedded MLflow registry")
+    probe = ("import mlflow; from mlflow import MlflowClient; mlflow.set_tracking_uri('sqlite:///mlflow.db'); "
+             f"m = MlflowClient().get_registered_model({package!r}); "
+             "print(f'{m.name}: aliases', dict(sorted(m.aliases.items())))")
+    subprocess.run([str(py), "-c", probe], cwd=DEMO, env=env, check=True)
     print(f"\nDone. The adopted project is in {DEMO.relative_to(ROOT)}; read its ADOPTION.md.")
     return 0
 
