@@ -134,3 +134,63 @@ def test_dry_run_on_a_dirty_tree_previews_and_says_a_real_run_needs_a_commit(tmp
     dirty = [w for w in report["warnings"] if w["code"] == "dirty-tree"]
     assert dirty and "--allow-dirty" in dirty[0]["message"] and dirty[0]["severity"] == "warning"
     assert snapshot(root) == before
+
+
+KILLER = """
+import os, signal, sys
+import shipyard.apply as apply_mod
+real, count = apply_mod._replace, {"n": 0}
+def dying(src, dst):
+    if count["n"] == int(os.environ["KILL_AFTER"]):
+        os.kill(os.getpid(), signal.SIGKILL)  # cannot be caught: no rollback runs
+    count["n"] += 1
+    real(src, dst)
+apply_mod._replace = dying
+from shipyard.cli import main
+sys.argv = ["shipyard", "adopt", sys.argv[1], "--yes", "--force", "README.md"]
+main()
+"""
+
+
+def test_a_killed_run_is_undone_by_the_next_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    root = copy_example(tmp_path / "ex")
+    before = snapshot(root)
+    dirs_before = sorted(p for p in root.rglob("*") if p.is_dir() and ".git" not in p.parts)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "generator"), "KILL_AFTER": "9"}
+    done = subprocess.run([sys.executable, "-c", KILLER, str(root)], env=env, capture_output=True, text=True)
+    assert done.returncode == -signal.SIGKILL
+    left = snapshot(root)
+    assert left != before  # the kill left files behind, as a power cut would
+
+    preview = adopt_json(root, "--dry-run")
+    assert "interrupted-run" in codes(preview)
+    assert snapshot(root) == left  # a dry run does not clean up
+
+    from shipyard.apply import pending_recovery, recover
+
+    assert pending_recovery(root)
+    recover(root)
+    assert snapshot(root) == before
+    assert not pending_recovery(root)
+    assert sorted(p for p in root.rglob("*") if p.is_dir() and ".git" not in p.parts) == dirs_before
+
+
+def test_the_next_real_run_recovers_first_then_adopts(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    root = copy_example(tmp_path / "ex")
+    original_readme = (root / "README.md").read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "generator"), "KILL_AFTER": "3"}
+    subprocess.run([sys.executable, "-c", KILLER, str(root)], env=env, capture_output=True)
+    report = adopt_json(root)
+    assert "interrupted-run" in codes(report) and report["applied"]
+    assert (root / "README.md").read_bytes() == original_readme  # the killed --force was undone
+    assert not list(root.rglob("*.shipyard-tmp-*"))

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import __version__, gitinfo
 from .answers import Flags, derive
-from .apply import Applied, apply_plan
+from .apply import Applied, apply_plan, pending_recovery, recover
 from .errors import DirtyTreeError, InputFileError, ShipyardError, UnsafePathError
 from .facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
 from .plan import Action, Plan, collect_staged, make_plan, unwritable
@@ -224,6 +224,17 @@ def prepare(opts: AdoptOptions) -> Prepared:
     if not root.is_dir():
         raise InputFileError(f"{opts.path} is not a folder", hint="give the path of your notebook repo")
     top = gitinfo.require_repo(root)
+    recovery: list[Finding] = []
+    if pending_recovery(root):
+        if opts.dry_run:
+            recovery.append(Finding(code="interrupted-run", severity=Severity.WARNING,
+                                    message="an earlier adopt was killed while writing; the next real run "
+                                            "removes what it left before doing anything else"))
+        else:
+            undone = recover(root)
+            recovery.append(Finding(code="interrupted-run", severity=Severity.INFO,
+                                    message=f"an earlier adopt was killed while writing: undid {len(undone)} "
+                                            "file(s) it had left, before planning"))
     source = parse_source(opts.template)
     facts = inspect_repo(root, notebook=opts.notebook, data=opts.data, target=opts.target,
                          exclude=generated_before(root))
@@ -265,6 +276,7 @@ def prepare(opts: AdoptOptions) -> Prepared:
         elif op.action is Action.SKIP:
             findings.append(Finding(code="skipped", severity=Severity.WARNING, evidence=Evidence(path=str(op.path)),
                                     message=f"{op.path} not written: {op.reason}"))
+    findings += recovery  # reported, but not in ADOPTION.md: it says nothing about the project
     problems = unwritable(plan)
     if problems:
         raise UnsafePathError(f"cannot write into {root}: {'; '.join(problems[:3])}",

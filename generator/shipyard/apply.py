@@ -4,11 +4,15 @@ Small and dumb on purpose: every decision was taken in :mod:`shipyard.plan`.
 Each file is first written to a temporary sibling, then all are renamed into
 place. Any failure, Ctrl-C or SIGTERM in between rolls every rename back,
 restores forced files from their backups and removes the folders it created,
-so the repo is left exactly as it was.
+so the repo is left exactly as it was. What cannot be caught (SIGKILL, power
+loss) is covered by a journal written to Shipyard's cache before the first
+write: :func:`recover` undoes such a run, and adopt calls it before planning.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -47,6 +51,90 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _journal_path(root: Path) -> Path:
+    from .render import cache_dir
+
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
+    return cache_dir() / "journals" / f"{key}.json"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _missing_dirs(paths: list[Path], root: Path) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        chain = []
+        current = path.parent
+        while current != root and not current.exists():
+            chain.append(current.relative_to(root).as_posix())
+            current = current.parent
+        out += [d for d in reversed(chain) if d not in out]
+    return out
+
+
+def _write_journal(plan: Plan, backup_stamp: str) -> Path:
+    """Record what apply is about to do, outside the repo, so even a SIGKILL can be undone later."""
+    root = plan.root
+    targets = [root / op.path for op in plan.writes()]
+    backups = [root / BACKUP_DIR / backup_stamp / op.path for op in plan.writes() if op.action is Action.OVERWRITE]
+    entry = {
+        "root": str(root),
+        "creates": [{"path": str(op.path), "sha256": _sha(op.content)}
+                    for op in plan.writes() if op.action is Action.CREATE],
+        "overwrites": [{"path": str(op.path), "sha256": _sha(op.content),
+                        "backup": f"{BACKUP_DIR}/{backup_stamp}/{op.path}"}
+                       for op in plan.writes() if op.action is Action.OVERWRITE],
+        "temps": [str(t.with_name(f".{t.name}.shipyard-tmp-{os.getpid()}").relative_to(root)) for t in targets],
+        "dirs": _missing_dirs(targets + backups, root),
+    }
+    path = _journal_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(f".tmp{os.getpid()}")
+    temp.write_text(json.dumps(entry), encoding="utf-8")
+    os.replace(temp, path)
+    return path
+
+
+def pending_recovery(root: Path) -> bool:
+    """True when an earlier apply into ``root`` was killed before it could finish or roll back."""
+    return _journal_path(root).is_file()
+
+
+def recover(root: Path) -> list[str]:
+    """Undo what a killed apply left in ``root`` (from its journal). Returns the paths it removed or restored.
+
+    A file is only removed when its content is still exactly what that apply wrote; anything
+    changed since is left alone.
+    """
+    path = _journal_path(root)
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    undone: list[str] = []
+    for item in entry.get("overwrites", []):
+        target, backup = root / item["path"], root / item["backup"]
+        if backup.is_file() and (not target.exists() or _sha(target.read_bytes()) == item["sha256"]):
+            os.replace(backup, target)
+            undone.append(item["path"])
+    for item in entry.get("creates", []):
+        target = root / item["path"]
+        if target.is_file() and _sha(target.read_bytes()) == item["sha256"]:
+            target.unlink()
+            undone.append(item["path"])
+    for temp in entry.get("temps", []):
+        (root / temp).unlink(missing_ok=True)
+    for folder in reversed(entry.get("dirs", [])):
+        try:
+            (root / folder).rmdir()
+        except OSError:
+            pass
+    path.unlink(missing_ok=True)
+    return undone
+
+
 def apply_plan(plan: Plan, *, backup_stamp: str) -> Applied:
     """Write every create/overwrite of ``plan`` atomically; roll back on any failure."""
     root = plan.root
@@ -54,6 +142,7 @@ def apply_plan(plan: Plan, *, backup_stamp: str) -> Applied:
     temps: list[Path] = []
     done: list[tuple[Path, Path | None]] = []  # (target, backup of the user's file or None)
     backups: list[str] = []
+    journal = _write_journal(plan, backup_stamp)
     try:
         with _sigterm_as_interrupt():
             staged: list[tuple[Path, Path, bool]] = []
@@ -78,9 +167,11 @@ def apply_plan(plan: Plan, *, backup_stamp: str) -> Applied:
                 done.append((target, backup))
     except BaseException as exc:
         _rollback(done, temps, created_dirs)
+        journal.unlink(missing_ok=True)
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed ({exc})"
         raise ApplyError(f"writing into {root} {what}; every change was rolled back",
                          hint="fix the cause and run the same command again") from exc
+    journal.unlink(missing_ok=True)
     return Applied(written=tuple(str(op.path) for op in plan.writes()), backups=tuple(backups))
 
 
