@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .facts import Finding, Severity
+from .facts import Finding, Requirement, Severity
 from .plan import Action
 
 if TYPE_CHECKING:
@@ -25,6 +25,22 @@ def _cell(text: str) -> str:
 def _finding_line(f: Finding) -> str:
     where = f" — `{f.evidence.where()}`" if f.evidence else ""
     return f"- {_ICON[f.severity]} ({f.code}){where}: {f.message}"
+
+
+def _dependency_line(r: Requirement) -> str:
+    """What became of one requirement in the generated project, said out loud."""
+    from .answers import NOT_RUNTIME, TEMPLATE_DEPENDENCIES
+
+    line = f"- `{r.pip()}`" + (f" (from {r.source})" if r.source else "")
+    name = r.distribution.lower()
+    if name in NOT_RUNTIME:
+        return line + ": notebook-only, not installed by the project"
+    if name in TEMPLATE_DEPENDENCIES:
+        return line + (": the project uses the template's current requirement instead of this pin"
+                       if r.specifier else ": provided by the template")
+    if r.pin_dropped:
+        return line + f": years old, so the project asks for `{r.project_pip()}`"
+    return line + f": in `pyproject.toml` as `{r.project_pip()}`"
 
 
 def render_adoption(p: Prepared) -> str:
@@ -76,8 +92,8 @@ def render_adoption(p: Prepared) -> str:
                      f"{len(nb.code_cells)} code cells{extra}")
     lines += ["", "### Data files", ""]
     lines += [f"- `{d.path}` ({d.format}, {d.size_bytes:,} bytes)" for d in f.data_files] or ["- none"]
-    lines += ["", "### Dependencies (from the imports)", ""]
-    lines += [f"- `{r.pip()}`" + (f" (from {r.source})" if r.source else "") for r in f.requirements] or ["- none"]
+    lines += ["", "### Dependencies (from the imports and declared requirements)", ""]
+    lines += [_dependency_line(r) for r in f.requirements] or ["- none"]
     notes = [x for x in p.findings if x.severity is Severity.INFO]
     if notes:
         lines += ["", "### Notes", ""] + [_finding_line(x) for x in notes]
