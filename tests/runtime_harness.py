@@ -138,6 +138,42 @@ LGBM_MODULE = textwrap.dedent(
 )
 
 
+STATSMODELS_OLS_MODULE = textwrap.dedent(
+    """\
+    # %%
+    import numpy as np
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    # %%
+    houses = pd.read_csv("data/houses.csv")
+
+    # %%
+    res = smf.ols("price ~ sqft + I(np.maximum(sqft - 1800, 0) ** 1.2) + rooms + age + C(city)", data=houses).fit()
+    print(res.summary())
+    """
+)
+
+STATSMODELS_LOGIT_MODULE = textwrap.dedent(
+    """\
+    # %%
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    # %%
+    customers = pd.read_csv("data/customers.csv")
+    formula = (
+        "churned ~ support_calls + C(plan) + I((tenure >= 24) & (tenure < 48))"
+        " + I(((tenure < 24) & (monthly_charges > 70)) | ((tenure >= 48) & (monthly_charges < 40)))"
+    )
+
+    # %%
+    logit_model = smf.logit(formula, data=customers)
+    result = logit_model.fit(disp=0)
+    """
+)
+
+
 # --------------------------------------------------------------------------- project
 @dataclass
 class Project:

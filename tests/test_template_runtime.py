@@ -17,6 +17,8 @@ from runtime_harness import (
     CLASSIFIER_MODULE,
     LGBM_MODULE,
     PYTHON,
+    STATSMODELS_LOGIT_MODULE,
+    STATSMODELS_OLS_MODULE,
     churn_data,
     house_data,
     make_project,
@@ -237,3 +239,97 @@ def test_lightgbm_regression(tmp_path):
     assert preds.notna().all() and preds.std() > 0
     drift = project.run("drift", "data/houses.csv", "--report-dir", str(tmp_path / "reports"))
     assert drift.returncode == 0, show(drift)
+
+
+def _statsmodels_flavor(project) -> dict:
+    """The champion's MLmodel: flavours and the metadata serving reads."""
+    code = (
+        "import json, mlflow\n"
+        "from mlflow.models import Model\n"
+        f"from {project.package}.settings import Settings\n"
+        "s = Settings.load(); mlflow.set_tracking_uri(s.tracking_uri)\n"
+        "p = mlflow.artifacts.download_artifacts(artifact_uri=f'models:/{s.model_name}@champion')\n"
+        "m = Model.load(p + '/MLmodel')\n"
+        "print(json.dumps({'flavors': sorted(m.flavors), 'metadata': m.metadata}))\n"
+    )
+    proc = project.python(code)
+    assert proc.returncode == 0, show(proc)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_statsmodels_formula_regression(tmp_path):
+    """`res = smf.ols("price ~ ...", data=houses).fit()`: re-fitted on the split, logged with MLflow's flavour."""
+    project = make_project(tmp_path / "sm-houses", package="sm_houses", df=house_data(), data_rel="data/houses.csv",
+                           target="price", task="regression", model_variable="res",
+                           module_source=STATSMODELS_OLS_MODULE, framework="statsmodels")
+    trained = project.run("train")
+    assert trained.returncode == 0, show(trained)
+    assert "OLS(formula)" in trained.stdout and "r2" in trained.stdout
+    assert "version 1 (notebook)" in trained.stdout, show(trained)
+    promoted = project.run("promote")
+    assert promoted.returncode == 0, show(promoted)
+    model = _statsmodels_flavor(project)
+    assert "statsmodels" in model["flavors"] and "python_function" in model["flavors"]
+    assert model["metadata"]["statsmodels"]["columns"] == ["sqft", "rooms", "age", "city"]
+    record = {"sqft": 2400.0, "rooms": 3, "age": 10, "city": "north"}
+    with served(project) as url:
+        ok = httpx.post(f"{url}/predict", json={"records": [record, {**record, "city": "east", "sqft": 900.0}]})
+        assert ok.status_code == 200, ok.text
+        body = ok.json()
+        assert body["model_version"] == "1" and len(body["predictions"]) == 2
+        assert body["predictions"][0] > body["predictions"][1] > 0
+        assert "probabilities" not in body
+    scored = project.run("predict", "data/houses.csv", "--output", str(tmp_path / "scored.csv"))
+    assert scored.returncode == 0, show(scored)
+    import pandas as pd
+
+    preds = pd.read_csv(tmp_path / "scored.csv")["prediction"]
+    assert len(preds) == 500 and preds.notna().all() and preds.std() > 0
+    drift = project.run("drift", "data/houses.csv", "--report-dir", str(tmp_path / "reports"))
+    assert drift.returncode == 0, show(drift)
+    assert "0 alert(s), 0 warning(s)" in drift.stdout and "prediction" in drift.stdout
+
+
+def test_statsmodels_logit_classification(tmp_path):
+    """`smf.logit(...)` kept as a model with its `.fit()` results beside it: labels and P(churned) served."""
+    project = make_project(tmp_path / "sm-churn", package="sm_churn", df=churn_data(), data_rel="data/customers.csv",
+                           target="churned", model_variable="logit_model", module_source=STATSMODELS_LOGIT_MODULE,
+                           framework="statsmodels")
+    trained = project.run("train")
+    assert trained.returncode == 0, show(trained)
+    assert "Logit(formula)" in trained.stdout and "roc_auc" in trained.stdout
+    assert "version 1 (notebook)" in trained.stdout, show(trained)
+    promoted = project.run("promote")
+    assert promoted.returncode == 0, show(promoted)
+    assert _statsmodels_flavor(project)["metadata"]["statsmodels"]["classifier"] is True
+    record = {"tenure": 5, "monthly_charges": 99.5, "support_calls": 3, "plan": "basic"}
+    with served(project) as url:
+        ok = httpx.post(f"{url}/predict", json={"records": [record, {**record, "tenure": 30, "support_calls": 0}]})
+        assert ok.status_code == 200, ok.text
+        body = ok.json()
+        assert body["predictions"] == [1, 0], body
+        high, low = body["probabilities"]
+        assert 0.5 < high <= 1 and 0 <= low < 0.5
+        bad = httpx.post(f"{url}/predict", json={"records": [{**record, "tenure": "five"}]})
+        assert bad.status_code == 422
+    scored = project.run("predict", "data/customers.csv", "--output", str(tmp_path / "scored.csv"))
+    assert scored.returncode == 0, show(scored)
+    import pandas as pd
+
+    out = pd.read_csv(tmp_path / "scored.csv")
+    assert set(out["prediction"]) == {0, 1} and out["probability"].between(0, 1).all()
+    drift = project.run("drift", "data/customers.csv", "--report-dir", str(tmp_path / "reports"))
+    assert drift.returncode == 0, show(drift)
+    assert "0 alert(s), 0 warning(s)" in drift.stdout
+
+
+def test_deep_learning_model_says_what_to_write(tmp_path):
+    project = make_project(tmp_path / "deep", package="deep_demo", df=churn_data(seed=7),
+                           data_rel="data/customers.csv", target="churned", model_variable="net",
+                           module_source="net = None\n", framework="torch")
+    failed = project.run("train")
+    assert failed.returncode == 2, show(failed)
+    assert "PyTorch" in failed.stderr and "src/deep_demo/from_notebook.py" in failed.stderr
+    assert "def fit(self, X: pandas.DataFrame, y: pandas.Series)" in failed.stderr
+    assert "def predict_proba(self, X: pandas.DataFrame)" in failed.stderr
+    assert "net = NotebookModel().fit(X, y)" in failed.stderr

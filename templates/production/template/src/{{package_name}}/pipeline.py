@@ -22,7 +22,7 @@ from . import settings as S
 
 ID_NAMES = frozenset({"id", "index", "uuid", "key", "row_id", "rowid", "unnamed: 0"})
 TARGET_NAMES = ("y", "y_all", "y_full", "labels", "label", "target")
-UNSUPPORTED_FRAMEWORKS = frozenset({"statsmodels", "torch", "keras"})
+UNSUPPORTED_FRAMEWORKS = frozenset({"torch", "keras", "tensorflow"})
 
 
 class TrainError(Exception):
@@ -185,13 +185,30 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+FRAMEWORK_NAMES = {"torch": "PyTorch", "keras": "Keras", "tensorflow": "Keras", "statsmodels": "statsmodels"}
+
+
 def unsupported_message(kind: str, module_rel: str) -> str:
+    """Exactly what to write, and where, for a model `train` cannot re-fit by itself."""
+    name = FRAMEWORK_NAMES.get(kind, kind)
+    variable = S.MODEL_VARIABLE or "model"
+    proba = (
+        "        def predict_proba(self, X: pandas.DataFrame) -> numpy.ndarray  # (n_rows, n_classes)\n"
+        if S.TASK == "classification"
+        else ""
+    )
     return (
-        f"the notebook's model is a {kind} object, which `train` cannot re-fit and log automatically. "
-        f"Wrap it in a scikit-learn compatible estimator (fit(X, y) / predict(X) on a DataFrame, "
-        f"get_params()) assigned to `{S.MODEL_VARIABLE or 'model'}` in {module_rel}, "
-        f"or write a `predict(df) -> array` function there and log it with mlflow.pyfunc; "
-        f"meanwhile `python -m {S.PACKAGE} train --baseline` trains and registers the baseline"
+        f"the notebook's model is a {name} object, which `train` cannot re-fit and log automatically.\n"
+        f"In {module_rel}, define a scikit-learn compatible class around it and assign a fitted instance "
+        f"to the top-level variable `{variable}`:\n"
+        f"    class NotebookModel(sklearn.base.BaseEstimator):\n"
+        f"        def __init__(self, <hyper-parameters as keyword arguments with defaults>)\n"
+        f"        def fit(self, X: pandas.DataFrame, y: pandas.Series) -> 'NotebookModel'  # trains from scratch\n"
+        f"        def predict(self, X: pandas.DataFrame) -> numpy.ndarray  # one value per row\n"
+        f"{proba}"
+        f"    {variable} = NotebookModel().fit(X, y)  # X: the feature DataFrame (raw columns), y: `{S.TARGET}`\n"
+        f"(get_params comes from BaseEstimator; set classes_ in fit for a classifier.) "
+        f"Meanwhile `python -m {S.PACKAGE} train --baseline` trains and registers the baseline"
     )
 
 
@@ -264,6 +281,302 @@ def find_target(namespace: dict[str, Any], X, target: str = S.TARGET):
         f"cannot find the target `{target}` the estimator was fitted with",
         "keep it in a top-level variable named `y` or after the target column",
     )
+
+
+# --------------------------------------------------------------------------- statsmodels
+def _is_statsmodels(obj) -> bool:
+    return type(obj).__module__.split(".")[0] == "statsmodels"
+
+
+def statsmodels_results(namespace: dict[str, Any], obj):
+    """The fitted results of a statsmodels object: `obj` itself, the results of model `obj`, or None."""
+    if not _is_statsmodels(obj):
+        return None
+    if hasattr(obj, "params") and hasattr(obj, "model"):
+        return obj
+    if hasattr(obj, "fit") and hasattr(obj, "endog"):  # an unfitted model: prefer its results in the notebook
+        for key, value in namespace.items():
+            if not key.startswith("_") and _is_statsmodels(value) and getattr(value, "model", None) is obj:
+                if hasattr(value, "params"):
+                    return value
+        return obj.fit(**_fit_kwargs(obj))
+    return None
+
+
+def _fit_kwargs(model) -> dict[str, Any]:
+    from statsmodels.discrete.discrete_model import DiscreteModel
+
+    return {"disp": 0} if isinstance(model, DiscreteModel) else {}
+
+
+def statsmodels_is_classifier(model) -> bool:
+    """Binary-outcome models: Logit, Probit, GLM with a Binomial family."""
+    from statsmodels.discrete.discrete_model import BinaryModel
+
+    if isinstance(model, BinaryModel):
+        return True
+    family = getattr(model, "family", None)
+    return family is not None and type(family).__name__ == "Binomial"
+
+
+def formula_columns(formula: str, columns: list[str]) -> list[str] | None:
+    """Data columns used on the right-hand side of a patsy/formulaic formula (None: cannot tell)."""
+    import ast
+    import re
+
+    lhs, sep, rhs = formula.partition("~")
+    if not sep:
+        return None
+    found = set(re.findall(r"`([^`]+)`", rhs))  # formulaic quoting
+    rhs = re.sub(r"`[^`]+`", "1", rhs)
+    if re.search(r"(^|[\s+*:(])\.($|[\s+*:)-])", rhs):  # `y ~ .`: every other column
+        lhs_names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", lhs))
+        return [c for c in columns if c not in lhs_names]
+    try:
+        tree = ast.parse(rhs.replace(":", "*").strip() or "1", mode="eval")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "Q"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            found.add(str(node.args[0].value))
+    return [c for c in columns if str(c) in found]
+
+
+class StatsmodelsModel:
+    """A fitted statsmodels results object behind the estimator interface `evaluate` uses.
+
+    Formula models predict from the raw columns (the formula rebuilds the design); array models
+    (`sm.OLS(y, X)`) get their constant column back (`const`) and their exog order.
+    """
+
+    framework = "statsmodels"
+
+    def __init__(self, results, columns: list[str], *, classifier: bool) -> None:
+        self.results = results
+        self.columns = list(columns)
+        self.classifier = classifier
+        model = results.model
+        self.formula = getattr(model, "formula", None)
+        self.exog_names = [str(n) for n in (getattr(model, "exog_names", None) or [])]
+        self.constant = None
+        if not self.formula and getattr(model, "k_constant", 0) and getattr(model.data, "const_idx", None) is not None:
+            name = self.exog_names[int(model.data.const_idx)]
+            if name not in self.columns:
+                self.constant = name
+        if classifier:
+            self.classes_ = __import__("numpy").array([0, 1])
+
+    @property
+    def name(self) -> str:
+        return f"{type(self.results.model).__name__}({'formula' if self.formula else 'arrays'})"
+
+    def info(self) -> dict[str, Any]:
+        """What serving needs besides the pickled results (stored in the MLmodel metadata)."""
+        return {
+            "formula": self.formula or "",
+            "columns": self.columns,
+            "exog_names": [] if self.formula else self.exog_names,
+            "constant": self.constant or "",
+            "classifier": self.classifier,
+        }
+
+    def raw_predict(self, X):
+        return statsmodels_predict(self.results, X, self.info())
+
+    def predict(self, X):
+        import numpy as np
+
+        p = self.raw_predict(X)
+        if not self.classifier:
+            return p
+        labels = (p >= 0.5).astype(int)
+        return labels if np.isfinite(p).all() else np.where(np.isfinite(p), labels, np.nan)
+
+    def predict_proba(self, X):
+        import numpy as np
+
+        p = self.raw_predict(X)
+        return np.column_stack([1 - p, p])
+
+
+def statsmodels_predict(results, X, info: dict[str, Any]):
+    """1-D float predictions (P(positive) for binary models), NaN where a row could not be scored."""
+    import numpy as np
+    import pandas as pd
+
+    if info.get("formula"):
+        out = results.predict(X)
+    else:
+        frame = X.astype(float)
+        if info.get("constant"):
+            frame = frame.assign(**{info["constant"]: 1.0})
+        names = info.get("exog_names") or list(frame.columns)
+        out = results.predict(frame[names])
+    if isinstance(out, pd.Series):
+        out = out.reindex(X.index) if out.index.is_unique and len(out) != len(X) else out.to_numpy()
+    out = np.asarray(out, dtype=float)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    return out
+
+
+def _split_kwds(model, positions, n: int) -> dict[str, Any]:
+    """The model's constructor keywords, 1-D per-row arrays (weights, offsets) cut to `positions`."""
+    import numpy as np
+
+    kwds = {}
+    try:
+        raw = dict(model._get_init_kwds())
+    except Exception:
+        raw = {}
+    for key, value in raw.items():
+        if key in ("formula", "missing_idx", "model_spec") or value is None:
+            continue
+        if isinstance(value, np.ndarray | list | tuple) or hasattr(value, "to_numpy"):
+            arr = np.asarray(value)
+            if arr.ndim == 1 and len(arr) == n:
+                if (arr == 1).all():
+                    continue  # the default weights
+                kwds[key] = arr[positions]
+                continue
+            print(f"warning: statsmodels keyword `{key}` is not per-row data; dropped for the re-fit", file=sys.stderr)
+            continue
+        kwds[key] = value
+    return kwds
+
+
+def statsmodels_frames(results, namespace: dict[str, Any]):
+    """(raw feature frame, target, full data frame or None, feature columns) of a fitted statsmodels model."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    model = results.model
+    endog = np.asarray(model.endog)
+    if endog.ndim != 1:
+        raise TrainError(
+            f"the statsmodels model {type(model).__name__} has a {endog.ndim}-D outcome; `train` handles one outcome column",
+            "",
+            exit_code=2,
+        )
+    formula = getattr(model, "formula", None)
+    data = model.data
+    if formula:
+        frame = getattr(data, "frame", None)
+        if not isinstance(frame, pd.DataFrame):
+            raise TrainError("the statsmodels formula model was not fitted on a pandas DataFrame", exit_code=2)
+        rows = data.row_labels if getattr(data, "row_labels", None) is not None else frame.index
+        full = frame.loc[rows]
+        lhs = formula.split("~", 1)[0]
+        candidates = []
+        parsed = formula_columns(formula, [str(c) for c in frame.columns])
+        if parsed:
+            candidates.append(parsed)
+        lhs_names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", lhs)) | {S.TARGET}
+        candidates.append([c for c in frame.columns if str(c) not in lhs_names])
+        for cols in candidates:
+            try:
+                probe = np.asarray(results.predict(full[cols].head(20)), dtype=float)
+            except Exception:
+                continue
+            if probe.ndim == 1 and len(probe) == min(20, len(full)):
+                X = full[cols]
+                break
+        else:
+            raise TrainError(f"cannot tell which columns the formula `{formula}` uses", exit_code=2)
+    else:
+        exog = data.orig_exog
+        names = [str(n) for n in model.exog_names]
+        if isinstance(exog, pd.DataFrame):
+            X = exog.loc[data.row_labels] if getattr(data, "row_labels", None) is not None else exog
+            X = X.set_axis([str(c) for c in X.columns], axis=1)
+        else:
+            X = pd.DataFrame(np.asarray(model.exog), columns=names)
+        const_idx = getattr(data, "const_idx", None)
+        if getattr(model, "k_constant", 0) and const_idx is not None:
+            X = X.drop(columns=[names[int(const_idx)]], errors="ignore")
+        full = None
+    y = pd.Series(endog, index=X.index, name=S.TARGET)
+    if statsmodels_is_classifier(model) and np.isin(endog, (0, 1)).all():
+        y = y.astype(int)
+    return X, y, full, list(X.columns)
+
+
+def statsmodels_refit(results, X_train, y_train, full_train, positions, namespace: dict[str, Any]):
+    """Fit the same statsmodels model (formula or arrays, same options) on the training split."""
+    import pandas as pd
+
+    model = results.model
+    cls = type(model)
+    kwds = _split_kwds(model, positions, len(model.endog))
+    formula = getattr(model, "formula", None)
+    if formula:
+        env = {k: v for k, v in namespace.items() if not k.startswith("__")}
+        try:
+            new = cls.from_formula(formula, data=full_train, eval_env=env, **kwds)
+        except TypeError:
+            new = cls.from_formula(formula, data=full_train, **kwds)
+    else:
+        exog = X_train.astype(float)
+        names = [str(n) for n in model.exog_names]
+        const_idx = getattr(model.data, "const_idx", None)
+        if getattr(model, "k_constant", 0) and const_idx is not None and names[int(const_idx)] not in exog.columns:
+            exog = exog.assign(**{names[int(const_idx)]: 1.0})
+        exog = exog[names] if set(names) <= set(exog.columns) else exog
+        new = cls(pd.Series(y_train).astype(float), exog, **kwds)
+    return new.fit(**_fit_kwargs(new))
+
+
+def statsmodels_candidate(results, namespace: dict[str, Any], raw, module_rel: str):
+    from statsmodels.tsa.base.tsa_model import TimeSeriesModel
+
+    model = results.model
+    if isinstance(model, TimeSeriesModel) or not hasattr(model, "endog"):
+        raise TrainError(unsupported_message("statsmodels", module_rel), exit_code=2)
+    classifier = statsmodels_is_classifier(model)
+    if classifier != (S.TASK == "classification"):
+        print(
+            f"warning: the statsmodels {type(model).__name__} model is a "
+            f"{'classifier' if classifier else 'regression'} but the task is {S.TASK}",
+            file=sys.stderr,
+        )
+    X, y, full, columns = statsmodels_frames(results, namespace)
+    times = time_values_for(X, [full, *namespace.values(), raw])
+    train_pos, test_pos = split_positions(y, S.TASK, times)
+    X_train, X_test = X.iloc[train_pos], X.iloc[test_pos]
+    y_train, y_test = y.iloc[train_pos], y.iloc[test_pos]
+    try:
+        fitted = statsmodels_refit(
+            results, X_train, y_train, full.iloc[train_pos] if full is not None else None, train_pos, namespace
+        )
+    except Exception as exc:
+        raise TrainError(
+            f"re-fitting the statsmodels {type(model).__name__} model on the training split failed: "
+            f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}",
+            f"check the model in {module_rel}, or run `python -m {S.PACKAGE} train --baseline`",
+        ) from None
+    est = StatsmodelsModel(fitted, columns, classifier=classifier)
+    cand = Candidate("notebook", est, X_train, X_test, y_train, y_test, X)
+    cand.metrics = evaluate(est, X_test, y_test)
+    return cand, (train_pos, test_pos), _aligned_raw(raw, X, y, S.TARGET)
+
+
+def model_label(model) -> str:
+    """A short name for tables, params and tags."""
+    if isinstance(model, StatsmodelsModel):
+        return model.name
+    if hasattr(model, "steps"):
+        return f"Pipeline[{type(model.steps[-1][1]).__name__}]"
+    return type(model).__name__
 
 
 # --------------------------------------------------------------------------- split + metrics
@@ -355,9 +668,7 @@ def comparison_table(candidates: list[Candidate]) -> str:
     header = f"{'candidate':<10} {'model':<36} " + " ".join(f"{k:>10}" for k in keys)
     lines = [header, "-" * len(header)]
     for c in candidates:
-        name = type(c.model).__name__
-        if hasattr(c.model, "steps"):
-            name = f"Pipeline[{type(c.model.steps[-1][1]).__name__}]"
+        name = model_label(c.model)
         vals = " ".join(f"{c.metrics.get(k, float('nan')):>10.4f}" for k in keys)
         lines.append(f"{c.kind:<10} {name[:36]:<36} {vals}")
     return "\n".join(lines)
@@ -403,6 +714,9 @@ def notebook_candidate(settings: S.Settings, raw) -> tuple[Candidate | None, Any
             f"assign the fitted estimator to `{S.MODEL_VARIABLE}` or run `python -m {S.PACKAGE} train --baseline`",
         )
     est = ns[S.MODEL_VARIABLE]
+    results = statsmodels_results(ns, est)
+    if results is not None:
+        return statsmodels_candidate(results, ns, raw, module_rel)
     if not _is_sklearn_compatible(est):
         raise TrainError(unsupported_message(type(est).__module__.split(".")[0], module_rel), exit_code=2)
     _, X = find_feature_frame(ns, est)

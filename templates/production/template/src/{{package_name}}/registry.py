@@ -123,6 +123,43 @@ def _log_sklearn(model, X_example, pred_example, profile_path: Path):
         ), "cloudpickle"
 
 
+def statsmodels_requirements() -> list[str]:
+    """What loading a pickled statsmodels results object needs (formula models re-run patsy/formulaic)."""
+    reqs = []
+    for dist in ("mlflow-skinny", "statsmodels", "numpy", "pandas", "scipy", "patsy", "formulaic"):
+        version = _dist_version(dist)
+        if version or dist in ("mlflow-skinny", "statsmodels", "numpy", "pandas", "scipy"):
+            reqs.append(f"{dist}=={version}" if version else dist)
+    names = {r.split("=")[0].lower() for r in reqs}
+    reqs += [
+        r for r in S.EXTRA_REQUIREMENTS if r.split("=")[0].split("<")[0].split(">")[0].strip().lower() not in names
+    ]
+    return reqs
+
+
+def _log_statsmodels(model, X_example, pred_example, profile_path: Path):
+    """MLflow's statsmodels flavour (a pickled results object) plus what serving needs in the metadata."""
+    import warnings
+
+    import mlflow.statsmodels
+    from mlflow.models import infer_signature
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        signature = infer_signature(X_example, pred_example)
+    info = model.info()
+    example = X_example.head(5) if info["formula"] else None  # array models' pyfunc needs the constant column
+    return mlflow.statsmodels.log_model(
+        model.results,
+        name="model",
+        signature=signature,
+        input_example=example,
+        extra_files=[str(profile_path)],
+        metadata={"task": S.TASK, "package": S.PACKAGE, "statsmodels": info},
+        pip_requirements=statsmodels_requirements(),
+    ), "pickle"
+
+
 def _clean(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if v is not None and not math.isnan(v)}
 
@@ -132,6 +169,7 @@ def log_and_register(settings: S.Settings, candidates: list, chosen) -> tuple[st
     import mlflow
 
     from . import drift
+    from .pipeline import StatsmodelsModel, model_label
 
     c = client(settings)
     exp_id = experiment_id(settings, c)
@@ -142,7 +180,7 @@ def log_and_register(settings: S.Settings, candidates: list, chosen) -> tuple[st
     for cand in candidates:
         params = {
             "candidate": cand.kind,
-            "estimator": type(cand.model).__name__,
+            "estimator": model_label(cand.model),
             "task": S.TASK,
             "n_train": len(cand.X_train),
             "n_test": len(cand.X_test),
@@ -175,7 +213,8 @@ def log_and_register(settings: S.Settings, candidates: list, chosen) -> tuple[st
                 profile_path = Path(tmp) / PROFILE_FILE
                 profile_path.write_text(json.dumps(profile), encoding="utf-8")
                 mlflow.log_artifact(str(profile_path))
-                info, serialization = _log_sklearn(cand.model, cand.X_train.head(200), preds[:200], profile_path)
+                log = _log_statsmodels if isinstance(cand.model, StatsmodelsModel) else _log_sklearn
+                info, serialization = log(cand.model, cand.X_train.head(200), preds[:200], profile_path)
             model_uri = info.model_uri
     tags = {
         "candidate": chosen.kind,
@@ -184,7 +223,7 @@ def log_and_register(settings: S.Settings, candidates: list, chosen) -> tuple[st
         "primary_metric_value": repr(chosen.metrics.get(S.PRIMARY_METRIC, float("nan"))),
         "baseline_metric_value": repr(baseline.metrics.get(S.PRIMARY_METRIC, float("nan"))) if baseline else "nan",
         "serialization": serialization,
-        "estimator": type(chosen.model).__name__,
+        "estimator": model_label(chosen.model),
     }
     mv = mlflow.register_model(model_uri, settings.model_name, tags=tags)
     c.set_registered_model_alias(settings.model_name, CHALLENGER, mv.version)
@@ -349,6 +388,17 @@ class Bundle:
         """(predictions, probabilities or None) as numpy arrays."""
         import numpy as np
 
+        if self.flavor == "statsmodels":
+            from .pipeline import statsmodels_predict
+
+            p = statsmodels_predict(self.model, frame, self.extra)
+            if not self.has_proba:
+                return p, None
+            finite = np.isfinite(p)
+            labels = (p >= 0.5).astype(int)
+            if not finite.all():
+                labels = np.where(finite, labels, np.nan)
+            return labels, np.column_stack([1 - p, p])
         if self.has_proba:
             proba = np.asarray(self.model.predict_proba(frame))
             return np.asarray(self.classes)[proba.argmax(axis=1)], proba
@@ -412,7 +462,14 @@ def load_bundle(settings: S.Settings | None = None, uri: str | None = None) -> B
     except MlflowException as exc:
         raise RegistryError(f"cannot load {uri}: {str(exc).splitlines()[0]}") from None
     meta = Model.load(str(local / "MLmodel"))
-    if "sklearn" in meta.flavors:
+    extra: dict[str, Any] = {}
+    if "statsmodels" in meta.flavors and isinstance((meta.metadata or {}).get("statsmodels"), dict):
+        import mlflow.statsmodels
+
+        model = mlflow.statsmodels.load_model(str(local))
+        flavor = "statsmodels"
+        extra = dict(meta.metadata["statsmodels"])
+    elif "sklearn" in meta.flavors:
         import mlflow.sklearn
 
         model = mlflow.sklearn.load_model(str(local))
@@ -447,6 +504,8 @@ def load_bundle(settings: S.Settings | None = None, uri: str | None = None) -> B
     has_proba = (
         flavor == "sklearn" and S.TASK == "classification" and hasattr(model, "predict_proba") and classes is not None
     )
+    if flavor == "statsmodels" and extra.get("classifier"):
+        classes, has_proba = [0, 1], True
     return Bundle(
         model=model,
         name=settings.model_name,
@@ -458,4 +517,5 @@ def load_bundle(settings: S.Settings | None = None, uri: str | None = None) -> B
         profile=profile,
         classes=list(classes) if classes is not None else None,
         has_proba=has_proba,
+        extra=extra,
     )
