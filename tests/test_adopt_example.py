@@ -163,3 +163,18 @@ def test_a_subfolder_project_is_warned_about_github_workflows(tmp_path: Path) ->
     make_repo(top)
     report = adopt_json(top / "services" / "churn", "--dry-run")
     assert "subfolder-project" in {w["code"] for w in report["warnings"]}
+
+
+def test_built_in_template_renders_exactly_as_copier_renders_its_git_tag(tmp_path: Path) -> None:
+    """Adopt renders the built-in template from its files; copier from the cached git tag: same bytes."""
+    import copier
+    from shipyard.render import materialise_builtin, parse_source, render
+
+    answers = {"project_name": "Análise & Churn", "data_path": "data/vendas 2024.csv", "target_column": "preço",
+               "dependencies": ["xgboost>=2"], "owner_email": "ana@example.org"}
+    ours = render(parse_source(None), answers, tmp_path / "ours")
+    repo, tag = materialise_builtin()
+    copier.run_copy(str(repo), tmp_path / "copier", data=answers, vcs_ref=tag, defaults=True, quiet=True,
+                    unsafe=True)
+    assert ours.version == tag
+    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "copier")

@@ -176,6 +176,22 @@ def _remember(path: Path, tag: str) -> None:
         pass
 
 
+def _record_git_source(answers_file: Path, rendered_from: str, src_path: str, tag: str) -> None:
+    """Point ``.copier-answers.yml`` at the cached git repo and its tag (``_src_path``, ``_commit``)."""
+    import yaml
+
+    def scalar(value: str) -> str:
+        return yaml.safe_dump(value, allow_unicode=True, width=1_000_000).removesuffix("\n...\n").strip()
+
+    text = answers_file.read_text(encoding="utf-8")
+    old = f"_src_path: {scalar(rendered_from)}\n"
+    if old not in text:
+        raise TemplateError(f"unexpected answers file from the built-in template: {answers_file.name}",
+                            hint="reinstall shipyard")
+    answers_file.write_text(text.replace(old, f"_commit: {scalar(tag)}\n_src_path: {scalar(src_path)}\n", 1),
+                            encoding="utf-8")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Rendered:
     folder: Path  # the staging folder holding the rendered files
@@ -190,16 +206,23 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
     import copier
     from copier.errors import CopierError, UnsafeTemplateError
 
+    render_from: str | None = None
     if source.kind == "builtin":
         src, version = materialise_builtin(source.location)
         src_path, ref = str(src), version
+        # The cached repo's tag holds exactly the files of the installed template (checked by digest),
+        # so render straight from those files and skip copier's git clone; the answers file is then
+        # given the git source and tag, as copier would have written them.
+        render_from = str(builtin_dir(source.location))
     else:
         src_path, ref, version = source.location, source.ref, source.ref or ""
     try:
         worker = copier.run_copy(
-            src_path, dest, data=dict(answers), vcs_ref=ref, defaults=True, overwrite=True,
-            quiet=True, unsafe=trust or source.trusted, cleanup_on_error=False,
+            render_from or src_path, dest, data=dict(answers), vcs_ref=None if render_from else ref,
+            defaults=True, overwrite=True, quiet=True, unsafe=trust or source.trusted, cleanup_on_error=False,
         )
+        if render_from:
+            _record_git_source(dest / ".copier-answers.yml", render_from, src_path, version)
     except UnsafeTemplateError as exc:
         raise TemplateError(
             f"template {source.display()} wants to run code on this machine ({exc})",
