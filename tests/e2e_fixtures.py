@@ -20,7 +20,8 @@ def lightgbm_repo(base: Path) -> Path:
     """House prices: a LightGBM regressor fitted on a DataFrame read through a Windows path.
 
     Facts: notebook ``Price model.ipynb``; data ``data/houses.csv`` (read as ``C:\\\\Users\\\\joao\\\\houses.csv``);
-    target ``price``; model ``reg`` (LGBMRegressor, lightgbm, regression).
+    target ``price``; model ``reg`` (LGBMRegressor, lightgbm, regression). The last cell writes over the
+    data file, dumps ``model.pkl`` (committed) and writes ``../leaked.txt``: training must change none of it.
     """
     root = base / "house-prices"
     (root / "data").mkdir(parents=True)
@@ -41,9 +42,13 @@ def lightgbm_repo(base: Path) -> Path:
         "X = df.drop(columns=['price'])\ny = df['price']\nX_train, X_test, y_train, y_test = train_test_split(X, y)",
         "reg = lgb.LGBMRegressor(n_estimators=80, learning_rate=0.1, verbose=-1)\nreg.fit(X_train, y_train)",
         "print(reg.score(X_test, y_test))",
+        # Notebooks write things: over their own data, a model file, even outside the repo.
+        "import joblib\ndf.to_csv(r'C:\\Users\\joao\\houses.csv', index=False)\njoblib.dump(reg, 'model.pkl')\n"
+        "open('../leaked.txt', 'w').write('x')",
     ])
     (root / "Price model.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
     (root / "requirements.txt").write_text("pandas\nlightgbm\nscikit-learn\n", encoding="utf-8")
+    (root / "model.pkl").write_bytes(b"the model of last spring, committed by hand")
     return root
 
 

@@ -57,7 +57,7 @@ def test_generates_the_production_skeleton(adopted: tuple[Path, dict, dict]) -> 
     module = repo / "src/churn_prediction/from_notebook.py"
     text = module.read_text(encoding="utf-8")
     ast.parse(text)
-    assert "pd.read_csv('data/customers.csv')" in text
+    assert "pd.read_csv(_data('data/customers.csv'))" in text  # anchored at the project root
     assert "# [shipyard] %matplotlib inline" in text and "# [shipyard] !pip install" in text
     answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
     assert answers["_commit"] == report["template_version"]

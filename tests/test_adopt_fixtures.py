@@ -49,7 +49,7 @@ def test_absolute_windows_and_colab_paths(tmp_path: Path) -> None:
     assert {"absolute-path", "data-missing", "colab-call"} <= codes(report)
     module = (tmp_path / "foreign/src/foreign/from_notebook.py").read_text(encoding="utf-8")
     assert "D:/Usu" not in module and "/content/drive/MyDrive/projeto" not in module
-    assert "pd.read_csv('data/train.csv')" in module and "pd.read_csv('data/holdout.csv')" in module
+    assert "pd.read_csv(_data('data/train.csv'))" in module and "pd.read_csv(_data('data/holdout.csv'))" in module
     assert "/Users/bob/Downloads/extra.csv" in adoption
 
 

@@ -22,7 +22,7 @@ import e2e_fixtures
 import httpx
 import pandas as pd
 import pytest
-from conftest import EXAMPLE, adopt_json, make_repo
+from conftest import EXAMPLE, adopt_json, git, make_repo
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +57,8 @@ class Project:
 def adopt_and_install(base: Path, build: Callable[[Path], Path], venv: Path) -> Project:
     root = make_repo(build(base))
     report = adopt_json(root, "--owner", "ml-team@example.org")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "adopt")
     python = venv / "bin" / "python"
     done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{root}[dev]"],
                           capture_output=True, text=True)
@@ -131,9 +133,19 @@ def data_of(project: Project) -> tuple[pd.DataFrame, str, str]:
     return pd.read_csv(project.root / data), data, project.report["target"]["value"]
 
 
-def test_generated_project_passes_its_own_tests(project: Project) -> None:
+def test_generated_project_passes_its_own_tests_and_lint(project: Project) -> None:
     done = project.run("-m", "pytest", "-q", "-p", "no:cacheprovider", check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    lint = project.run("-m", "ruff", "check", "--no-cache", "src", "tests", check=False)  # what its CI runs
+    assert lint.returncode == 0, lint.stdout[-4000:]
+    assert project.cli("check-ownership").returncode == 0  # CI's ownership step passes while experimental
+
+
+def test_training_never_changes_the_projects_files(trained: Project) -> None:
+    """The notebook's code writes (over its data, a model file, outside the repo); train runs it in a
+    scratch folder, and everything train itself writes (mlflow.db, mlartifacts/) is git-ignored."""
+    assert git(trained.root, "status", "--porcelain") == ""
+    assert not (trained.root.parent / "leaked.txt").exists()
 
 
 def test_predict_valid_invalid_and_metrics(trained: Project, server: str) -> None:

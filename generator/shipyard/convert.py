@@ -35,6 +35,15 @@ for _folder in (_ROOT, _ROOT / {notebook_dir!r}):
     if str(_folder) not in _sys.path:
         _sys.path.insert(0, str(_folder))
 
+
+def _data(path):
+    """A file of the project, by its path from the project root.
+
+    `train` runs this module in a scratch folder, so files the notebook writes with relative paths
+    never touch the project; reads of project files go through here.
+    """
+    return str(_ROOT / path)
+
 try:  # notebooks call IPython's display(); make it print outside Jupyter
     display  # noqa: B018
 except NameError:
@@ -52,30 +61,43 @@ class Converted:
     rewritten: tuple[tuple[str, str], ...]  # (literal as written, new path)
 
 
+def _candidates(ref: DataRef) -> list[str]:
+    """The source spellings of a reference's path argument, most specific first."""
+    out = [ref.expression] if ref.expression else []
+    for text in (ref.literal, ref.literal.replace("\\", "\\\\")):
+        for quote in ('"', "'"):
+            out += [f"r{quote}{text}{quote}", f"{quote}{text}{quote}"]
+    return out
+
+
+def _rewrite_one(lines: list[str], ref: DataRef) -> bool:
+    """Anchor one read at the project root, on the line of the reference (or the few after it).
+
+    Only that occurrence changes: the same path written elsewhere in the cell (``df.to_csv(...)``)
+    keeps its relative spelling, so training writes it into its scratch folder, not into the project.
+    """
+    anchored = f"_data({ref.resolved!r})"
+    first = (ref.evidence.line or 1) - 1
+    for index in range(max(first, 0), min(first + 6, len(lines))):
+        for old in _candidates(ref):
+            if old and old in lines[index]:
+                lines[index] = lines[index].replace(old, anchored, 1)
+                return True
+    return False
+
+
 def _rewrite_paths(source: str, refs: Iterable[DataRef]) -> tuple[str, list[tuple[str, str]], list[DataRef]]:
     done: list[tuple[str, str]] = []
     failed: list[DataRef] = []
+    lines = source.split("\n")
     for ref in refs:
-        if ref.resolved is None or ref.kind == "url" or ref.literal == ref.resolved:
+        if ref.resolved is None or ref.kind == "url":
             continue
-        new = source
-        if ref.expression and ref.expression in new:  # os.path.join(...), f-strings: replace the expression
-            new = new.replace(ref.expression, repr(ref.resolved))
-        for quote in ('"', "'"):
-            for prefix in ("r", ""):
-                old = f"{prefix}{quote}{ref.literal}{quote}"
-                if old in new:
-                    new = new.replace(old, repr(ref.resolved))
-        if new == source and ref.literal.replace("\\", "\\\\") in source:
-            for quote in ('"', "'"):
-                old = f"{quote}{ref.literal.replace(chr(92), chr(92) * 2)}{quote}"
-                new = new.replace(old, repr(ref.resolved))
-        if new == source:
-            failed.append(ref)
-        else:
+        if _rewrite_one(lines, ref):
             done.append((ref.literal, ref.resolved))
-            source = new
-    return source, done, failed
+        else:
+            failed.append(ref)
+    return "\n".join(lines), done, failed
 
 
 def _comment_out(source: str, why: str) -> str:
@@ -105,6 +127,8 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
         source, done, failed = _rewrite_paths(cell.source, [r for r in refs if r.evidence.cell == index])
         rewritten += done
         for literal, new_path in done:
+            if literal == new_path:
+                continue
             findings.append(Finding(
                 code="path-rewritten", severity=Severity.INFO, evidence=Evidence(path=notebook, cell=index),
                 message=f"in the module, {literal!r} reads {new_path!r} (the notebook is unchanged)"))

@@ -337,7 +337,7 @@ def _parse_timestamp(value: Any) -> datetime | None:
     else:
         return None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)  # noqa: UP017 (datetime.UTC needs 3.11)
     return dt
 
 

@@ -144,7 +144,16 @@ def _cell_of(path: Path, lineno: int) -> int:
 
 
 def run_notebook(path: Path, root: Path) -> dict[str, Any]:
-    """Run the notebook module as a script with cwd = project root; return its namespace."""
+    """Run the notebook module as a script in a scratch working directory; return its namespace.
+
+    The module reads the project's data through `_data("...")`, anchored at the project root, so it
+    needs no particular working directory. Running it in a throw-away folder means whatever the
+    notebook writes with relative paths (`df.to_csv("train.csv")`, `joblib.dump(model, "model.pkl")`,
+    even `"../x.pkl"`) lands there and is deleted afterwards: training never changes your files.
+    """
+    import shutil
+    import tempfile
+
     if not path.is_file():
         raise TrainError(
             f"notebook module not found: {path}",
@@ -152,8 +161,10 @@ def run_notebook(path: Path, root: Path) -> dict[str, Any]:
         )
     old_cwd, old_argv = os.getcwd(), sys.argv[:]
     os.environ.setdefault("MPLBACKEND", "Agg")
+    scratch = Path(tempfile.mkdtemp(prefix=f"{S.PACKAGE}-notebook-run-"))
     try:
-        os.chdir(root)
+        (scratch / "work").mkdir()
+        os.chdir(scratch / "work")
         sys.argv = [str(path)]
         return runpy.run_path(str(path), run_name="__shipyard_train__")
     except SystemExit as exc:
@@ -169,13 +180,15 @@ def run_notebook(path: Path, root: Path) -> dict[str, Any]:
         cell = _cell_of(path, lineno)
         where = f"{_rel(path, root)}:{lineno}" + (f" (cell {cell})" if cell else "")
         first = (str(exc).splitlines() or [""])[0][:200]
-        raise TrainError(
-            f"notebook module failed at {where}: {type(exc).__name__}: {first}",
-            f"fix the code there, or run `python -m {S.PACKAGE} train --baseline` to train the baseline alone",
-        ) from None
+        hint = f"fix the code there, or run `python -m {S.PACKAGE} train --baseline` to train the baseline alone"
+        if isinstance(exc, FileNotFoundError):
+            hint = ("the module runs in a scratch folder: read project files through _data('path/from/root'), "
+                    "as adoption did for the data it found; " + hint)
+        raise TrainError(f"notebook module failed at {where}: {type(exc).__name__}: {first}", hint) from None
     finally:
         os.chdir(old_cwd)
         sys.argv = old_argv
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -464,7 +477,8 @@ def statsmodels_frames(results, namespace: dict[str, Any]):
     endog = np.asarray(model.endog)
     if endog.ndim != 1:
         raise TrainError(
-            f"the statsmodels model {type(model).__name__} has a {endog.ndim}-D outcome; `train` handles one outcome column",
+            f"the statsmodels model {type(model).__name__} has a {endog.ndim}-D outcome; "
+            "`train` handles one outcome column",
             "",
             exit_code=2,
         )
