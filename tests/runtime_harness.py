@@ -76,6 +76,15 @@ def house_data(n: int = 500, seed: int = 1) -> pd.DataFrame:
                          "price": price.round(0)})
 
 
+# What `shipyard adopt` puts at the top of every notebook module: project files are read through
+# _data(), because `train` runs the module in a scratch working directory.
+DATA_HELPER = (
+    "from pathlib import Path as _Path\n"
+    "_ROOT = _Path(__file__).resolve().parents[2]\n\n\n"
+    "def _data(path):\n"
+    "    return str(_ROOT / path)\n\n\n"
+)
+
 CLASSIFIER_MODULE = textwrap.dedent(
     """\
     # %% [markdown]
@@ -90,7 +99,7 @@ CLASSIFIER_MODULE = textwrap.dedent(
     from sklearn.preprocessing import OneHotEncoder
 
     # %%
-    df = pd.read_csv("data/customers.csv")
+    df = pd.read_csv(_data("data/customers.csv"))
     X = df.drop(columns=["churned", "customer_id"])
     y = df["churned"]
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
@@ -112,7 +121,7 @@ BROKEN_MODULE = textwrap.dedent(
     import pandas as pd
 
     # %%
-    df = pd.read_csv("data/customers.csv")
+    df = pd.read_csv(_data("data/customers.csv"))
 
     # %%
     df["ratio"] = df["tenure"] / df["no_such_column"]
@@ -127,7 +136,7 @@ LGBM_MODULE = textwrap.dedent(
     from lightgbm import LGBMRegressor
 
     # %%
-    houses = pd.read_csv("data/houses.csv")
+    houses = pd.read_csv(_data("data/houses.csv"))
     features = houses[["sqft", "rooms", "age"]]
     target = houses["price"]
 
@@ -146,7 +155,7 @@ STATSMODELS_OLS_MODULE = textwrap.dedent(
     import statsmodels.formula.api as smf
 
     # %%
-    houses = pd.read_csv("data/houses.csv")
+    houses = pd.read_csv(_data("data/houses.csv"))
 
     # %%
     res = smf.ols("price ~ sqft + I(np.maximum(sqft - 1800, 0) ** 1.2) + rooms + age + C(city)", data=houses).fit()
@@ -161,7 +170,7 @@ STATSMODELS_LOGIT_MODULE = textwrap.dedent(
     import statsmodels.formula.api as smf
 
     # %%
-    customers = pd.read_csv("data/customers.csv")
+    customers = pd.read_csv(_data("data/customers.csv"))
     formula = (
         "churned ~ support_calls + C(plan) + I((tenure >= 24) & (tenure < 48))"
         " + I(((tenure < 24) & (monthly_charges > 70)) | ((tenure >= 48) & (monthly_charges < 40)))"
@@ -294,7 +303,7 @@ def make_project(
     df.to_csv(data_file, index=False)
     write_contract(dst, df, dataset=dataset, data_rel=data_rel, target=target)
     if module_source is not None:
-        (dst / "src" / package / "from_notebook.py").write_text(module_source, encoding="utf-8")
+        (dst / "src" / package / "from_notebook.py").write_text(DATA_HELPER + module_source, encoding="utf-8")
     return Project(dst, package, data_file)
 
 

@@ -171,10 +171,11 @@ def test_a_killed_run_is_undone_by_the_next_run(tmp_path: Path) -> None:
     assert "interrupted-run" in codes(preview)
     assert snapshot(root) == left  # a dry run does not clean up
 
-    from shipyard.apply import pending_recovery, recover
+    from shipyard.adopt import recover_interrupted
+    from shipyard.apply import pending_recovery
 
     assert pending_recovery(root)
-    recover(root)
+    recover_interrupted(root)
     assert snapshot(root) == before
     assert not pending_recovery(root)
     assert sorted(p for p in root.rglob("*") if p.is_dir() and ".git" not in p.parts) == dirs_before
@@ -194,3 +195,31 @@ def test_the_next_real_run_recovers_first_then_adopts(tmp_path: Path) -> None:
     assert "interrupted-run" in codes(report) and report["applied"]
     assert (root / "README.md").read_bytes() == original_readme  # the killed --force was undone
     assert not list(root.rglob("*.shipyard-tmp-*"))
+
+
+def test_recovery_never_touches_what_was_committed_since(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT, git
+    from shipyard.adopt import recover_interrupted
+
+    root = copy_example(tmp_path / "ex")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "generator"), "KILL_AFTER": "10"}
+    subprocess.run([sys.executable, "-c", KILLER, str(root)], env=env, capture_output=True)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "I keep what the killed run wrote")
+    committed = snapshot(root)
+    assert recover_interrupted(root) == []
+    assert snapshot(root) == committed and git(root, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(("flag_value", "message"), [
+    ("notebooks/02 - churn model.ipynb", "is not a data file"),
+    ("../elsewhere.csv", "is outside the repository"),
+])
+def test_data_flag_must_be_a_data_file_inside_the_repo(tmp_path: Path, flag_value: str, message: str) -> None:
+    root = copy_example(tmp_path / "ex")
+    (tmp_path / "elsewhere.csv").write_text("a,b\n1,2\n")
+    done = shipyard("adopt", root, "--dry-run", "--data", flag_value)
+    assert done.returncode == 4 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -178,3 +178,17 @@ def test_built_in_template_renders_exactly_as_copier_renders_its_git_tag(tmp_pat
                     unsafe=True)
     assert ours.version == tag
     assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "copier")
+
+
+def test_a_tampered_answers_file_cannot_steer_names_or_paths(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "tamper")
+    (repo / ".copier-answers.yml").write_text(
+        "package_name: churn\nnotebook_module: x$(touch /tmp/pwn)\ndataset_name: d$(id)\n"
+        "data_path: ../../etc/passwd\nowner_email: kept@example.org\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "answers")
+    report = adopt_json(repo, "--dry-run")
+    created = report["files"]["create"]
+    assert "src/churn/from_notebook.py" in created and "contracts/customers.odcs.yaml" in created
+    assert not any("$(" in path for path in created)
+    assert report["data"]["value"] == "data/customers.csv"

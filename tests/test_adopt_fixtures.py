@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,3 +94,56 @@ def test_other_reality_patterns_adopt_cleanly(tmp_path: Path, builder: Callable[
     report, adoption = adopt_twice(builder(tmp_path))
     assert report["applied"] is True
     assert "## Needs your attention" in adoption
+
+
+def test_a_v3_training_notebook_becomes_a_module_with_its_python2_cell_commented_out(tmp_path: Path) -> None:
+    root = tmp_path / "v3model"
+    fx.write(root, "titanic.csv", "Pclass,Age,Fare,Survived\n" + "".join(
+        f"{1 + i % 3},{20 + i % 40},{10.5 + i},{i % 2}\n" for i in range(80)))
+    fx.write(root, "Titanic model.ipynb", fx.nb3([
+        ("heading", "Titanic"),
+        "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
+        "df = pd.read_csv('/content/titanic.csv')\nprint \"rows\", len(df)",
+        ("markdown", "Model"),
+        "X = df[['Pclass', 'Age', 'Fare']]\ny = df['Survived']\nclf = LogisticRegression().fit(X, y)",
+    ]))
+    report, adoption = adopt_twice(root)
+    assert report["model"]["variable"] == "clf" and report["target"]["value"] == "Survived"
+    module = (root / "src/v3model/from_notebook.py").read_text(encoding="utf-8")
+    assert "clf = LogisticRegression().fit(X, y)" in module
+    assert "# [shipyard] cell commented out: not Python 3" in module
+    commented = next(w for w in report["warnings"] if w["code"] == "cell-commented-out")
+    assert commented["cell"] == 3  # 1-based among all cells, the v3 heading cell included
+
+
+def test_hostile_cells_and_data_give_findings_not_tracebacks(tmp_path: Path) -> None:
+    root = tmp_path / "hostile"
+    fx.write(root, "data/train.json", '[{"a": [1, 2], "y": 1}, {"a": [3], "y": 0}]')
+    fx.write(root, "nb.ipynb", fx.nb4([
+        "import pandas as pd\nfrom sklearn.tree import DecisionTreeClassifier",
+        "df = pd.read_json('data/train.json')\nx = 1\x00",
+        "m = DecisionTreeClassifier().fit(df[['y']], df['y'])",
+    ]))
+    make_repo(root)
+    report = adopt_json(root, "--target", "y")
+    found = codes(report)
+    assert "contract-not-inferred" in found
+    module = root / "src/hostile/from_notebook.py"
+    if module.exists():  # converted with the NUL cell commented out, and importable
+        ast.parse(module.read_text(encoding="utf-8"))
+    else:
+        assert "notebook-not-converted" in found
+
+
+def test_deep_learning_models_and_gpu_code_are_flagged_at_adoption(tmp_path: Path) -> None:
+    root = fx.deep_learning_repo(tmp_path)
+    nb = json.loads((root / "torch_train.ipynb").read_text())
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                        "source": "net = net.cuda()\nxb = xb.to('cuda')"})
+    (root / "torch_train.ipynb").write_text(json.dumps(nb))
+    report, adoption = adopt_twice(root)
+    wrapper = next(w for w in report["warnings"] if w["code"] == "model-needs-wrapper")
+    assert "fit(X, y)" in wrapper["message"] and "train --baseline" in wrapper["message"]
+    gpu = next(w for w in report["warnings"] if w["code"] == "gpu-code")
+    assert gpu["cell"] == len(nb["cells"])
+    assert "model-needs-wrapper" in adoption and "gpu-code" in adoption

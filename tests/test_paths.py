@@ -51,3 +51,16 @@ def test_allows_a_symlink_that_stays_inside(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "alias").symlink_to(tmp_path / "real")
     assert safe_relpath("alias/file.txt", root=tmp_path) == PurePosixPath("alias/file.txt")
+
+
+@pytest.mark.parametrize("attack", [".GIT/hooks/pre-commit", ".Git/config", ".git./hooks/x", "GIT~1/config"])
+def test_refuses_every_spelling_of_git_a_case_insensitive_disk_would_accept(attack: str) -> None:
+    with pytest.raises(UnsafePathError, match=".git"):
+        safe_relpath(attack)
+
+
+def test_refuses_writing_through_a_symlink_into_dot_git(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "hooks").mkdir(parents=True)
+    (tmp_path / "tests").symlink_to(tmp_path / ".git" / "hooks")
+    with pytest.raises(UnsafePathError, match="into .git"):
+        safe_relpath("tests/pre-commit", root=tmp_path)

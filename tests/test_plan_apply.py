@@ -93,3 +93,24 @@ def test_staged_symlinks_and_escapes_are_refused(tmp_path: Path) -> None:
     (stage / "evil").symlink_to("/etc/passwd")
     with pytest.raises(UnsafePathError, match="symlink"):
         collect_staged(stage)
+
+
+def test_a_path_behind_a_symlink_into_git_is_skipped_not_written(repo: Path) -> None:
+    (repo / ".git" / "hooks").mkdir(parents=True)
+    (repo / "tests").symlink_to(repo / ".git" / "hooks")
+    plan = make_plan(repo, staged(**{"tests__pre-commit": "#!/bin/sh\necho pwned\n", "ok.txt": "x"}))
+    actions = {str(op.path): op.action for op in plan.ops}
+    assert actions == {"tests/pre-commit": Action.SKIP, "ok.txt": Action.CREATE}
+    apply_plan(plan, backup_stamp="s")
+    assert not (repo / ".git" / "hooks" / "pre-commit").exists()
+
+
+@pytest.mark.parametrize("path", ["new.txt", "README.md"])
+def test_a_file_written_after_the_preview_is_never_clobbered(repo: Path, path: str) -> None:
+    plan = make_plan(repo, staged(**{"new.txt": "ours\n", "other.txt": "x", "README.md": "theirs\n"}),
+                     force=["README.md"])
+    (repo / path).write_text("typed while the prompt was open\n")
+    before = snapshot(repo)
+    with pytest.raises(ApplyError, match="after the preview"):
+        apply_plan(plan, backup_stamp="s")
+    assert snapshot(repo) == before

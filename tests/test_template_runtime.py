@@ -15,6 +15,7 @@ import pytest
 from runtime_harness import (
     BROKEN_MODULE,
     CLASSIFIER_MODULE,
+    DATA_HELPER,
     LGBM_MODULE,
     PYTHON,
     STATSMODELS_LOGIT_MODULE,
@@ -202,7 +203,8 @@ def test_broken_notebook_fails_clearly_and_baseline_carries(tmp_path):
     failed = project.run("train")
     assert failed.returncode != 0
     message = failed.stderr.strip().splitlines()
-    assert any("from_notebook.py:8 (cell 3)" in line and "KeyError" in line for line in message), show(failed)
+    line_no = 8 + DATA_HELPER.count("\n")  # the line in BROKEN_MODULE, after the prologue adopt adds
+    assert any(f"from_notebook.py:{line_no} (cell 3)" in line and "KeyError" in line for line in message), show(failed)
     assert "train --baseline" in failed.stderr
     base = project.run("train", "--baseline")
     assert base.returncode == 0, show(base)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .facts import Finding, Requirement, Severity
-from .plan import Action
+from .plan import CRITICAL_CONFLICTS, Action
 
 if TYPE_CHECKING:
     from .adopt import Prepared
@@ -61,9 +61,11 @@ def render_adoption(p: Prepared) -> str:
     if not attention and not conflicts and not skipped:
         lines.append("Nothing: every choice below was unambiguous. Review them anyway.")
     lines += [_finding_line(x) for x in attention if x.severity is Severity.ERROR]
-    lines += [f"- Check (conflict) — `{op.path}`: you already have a different file, kept as is. "
-              f"Merge by hand, or rerun with `--force {op.path}` (your file is backed up first)."
-              for op in conflicts]
+    for op in sorted(conflicts, key=lambda op: str(op.path) not in CRITICAL_CONFLICTS):
+        why = CRITICAL_CONFLICTS.get(str(op.path))
+        lines.append(f"- {'**Must fix**' if why else 'Check'} (conflict) — `{op.path}`: you already have a "
+                     f"different file, kept as is" + (f", but {why}" if why else "") + ". Merge by hand, or "
+                     f"rerun with `--force {op.path}` (your file is backed up first).")
     lines += [f"- Check (skipped) — `{op.path}`: {op.reason}." for op in skipped]
     lines += [_finding_line(x) for x in attention if x.severity is Severity.WARNING]
     lines += ["", "## What was found", ""]
@@ -77,9 +79,9 @@ def render_adoption(p: Prepared) -> str:
             lines.append(f"| {label} | `{_cell(choice.value)}` | {_cell(choice.reason)} | `{choice.flag}` |")
     if f.model is not None:
         m = f.model
-        lines.append(f"| Model | `{m.variable}` = {m.class_name or '?'} ({m.framework}) | "
-                     f"{_cell(f.model_choice.reason) if f.model_choice else 'last estimator fitted'}, "
-                     f"`{_cell(m.evidence.where())}` | `--model` |")
+        reason = f.model_choice.reason if f.model_choice else f"last estimator fitted, {m.evidence.where()}"
+        lines.append(f"| Model | `{m.variable}` = {m.class_name or '?'} ({m.framework}) | {_cell(reason)} | "
+                     "`--model` |")
     else:
         lines.append("| Model | (none trained in the notebooks) | | `train --baseline` carries the project |")
     lines.append(f"| Task | {f.task} | | |")

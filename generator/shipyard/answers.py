@@ -76,9 +76,27 @@ def previous_answers(root: Path) -> dict[str, Any]:
     return {k: v for k, v in data.items() if isinstance(k, str) and not k.startswith("_")}
 
 
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _sane(key: str, value: Any) -> bool:
+    """Earlier answers come from a file anyone could have edited: names must still be names, paths paths."""
+    from .errors import UnsafePathError
+    from .paths import safe_relpath
+
+    if key in ("package_name", "notebook_module", "dataset_name"):
+        return isinstance(value, str) and bool(_IDENTIFIER.fullmatch(value)) and not keyword.iskeyword(value)
+    if key in ("data_path", "notebook_path") and value:
+        try:
+            safe_relpath(str(value))
+        except UnsafePathError:
+            return False
+    return True
+
+
 def merge_previous(answers: dict[str, Any], previous: dict[str, Any], flags_given: set[str]) -> dict[str, Any]:
     """Earlier answers win over fresh inference (the project keeps its name), flags win over both."""
-    keep = dict(previous)
+    keep = {k: v for k, v in previous.items() if _sane(k, v)}
     for flag in flags_given:
         for key in _FLAG_KEYS.get(flag, ()):
             keep.pop(key, None)
@@ -93,7 +111,8 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
     project = flags.name or root.name
     previous = previous_answers(root)
     pkg, why = package_name(project, facts)
-    if previous.get("package_name") and not flags.name and previous["package_name"] != pkg:
+    if (previous.get("package_name") and not flags.name and previous["package_name"] != pkg
+            and _sane("package_name", previous["package_name"])):
         pkg, why = str(previous["package_name"]), ""  # the project keeps the name it was adopted with
     if why:
         findings.append(Finding(code="package-renamed", severity=Severity.INFO, message=why))
@@ -139,6 +158,15 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
     answers = merge_previous(answers, previous, flags_given)
     if facts.python_version and re.fullmatch(r"3\.(1[0-3])", facts.python_version):
         answers["python_version"] = facts.python_version
+    if model is not None and (model.framework in ("torch", "keras", "tensorflow") or model.class_name == "Booster"):
+        what = ("a low-level Booster (xgb.train / lgb.train)" if model.class_name == "Booster"
+                else f"a {model.framework} model")
+        findings.append(Finding(
+            code="model-needs-wrapper", severity=Severity.WARNING, evidence=model.evidence,
+            message=f"`train` cannot re-fit {what}: wrap it in a class with fit(X, y) and predict(X) in "
+                    f"src/{pkg}/from_notebook.py (or use the scikit-learn API, e.g. XGBClassifier); "
+                    "`train --baseline` carries the project meanwhile",
+        ))
     if not data_path:
         findings.append(Finding(
             code="no-data", severity=Severity.ERROR,

@@ -24,7 +24,7 @@ from os import replace as _replace
 from pathlib import Path
 
 from .errors import ApplyError
-from .plan import Action, Plan
+from .plan import Action, FileOp, Plan
 
 BACKUP_DIR = ".shipyard/backups"
 
@@ -102,11 +102,12 @@ def pending_recovery(root: Path) -> bool:
     return _journal_path(root).is_file()
 
 
-def recover(root: Path) -> list[str]:
+def recover(root: Path, *, uncommitted: set[str]) -> list[str]:
     """Undo what a killed apply left in ``root`` (from its journal). Returns the paths it removed or restored.
 
-    A file is only removed when its content is still exactly what that apply wrote; anything
-    changed since is left alone.
+    Only files that are still exactly what that apply wrote *and* are uncommitted (in
+    ``uncommitted``, paths relative to ``root``) are touched: what you changed or committed since
+    is yours and is left alone.
     """
     path = _journal_path(root)
     try:
@@ -114,18 +115,23 @@ def recover(root: Path) -> list[str]:
     except (OSError, ValueError):
         return []
     undone: list[str] = []
+
+    def untouched(rel: str, sha: str) -> bool:
+        target = root / rel
+        return rel in uncommitted and target.is_file() and not target.is_symlink() and _sha(target.read_bytes()) == sha
+
     for item in entry.get("overwrites", []):
-        target, backup = root / item["path"], root / item["backup"]
-        if backup.is_file() and (not target.exists() or _sha(target.read_bytes()) == item["sha256"]):
-            os.replace(backup, target)
+        backup = root / item["backup"]
+        if backup.is_file() and untouched(item["path"], item["sha256"]):
+            os.replace(backup, root / item["path"])
             undone.append(item["path"])
     for item in entry.get("creates", []):
-        target = root / item["path"]
-        if target.is_file() and _sha(target.read_bytes()) == item["sha256"]:
-            target.unlink()
+        if untouched(item["path"], item["sha256"]):
+            (root / item["path"]).unlink()
             undone.append(item["path"])
     for temp in entry.get("temps", []):
-        (root / temp).unlink(missing_ok=True)
+        if temp in uncommitted:
+            (root / temp).unlink(missing_ok=True)
     for folder in reversed(entry.get("dirs", [])):
         try:
             (root / folder).rmdir()
@@ -145,7 +151,7 @@ def apply_plan(plan: Plan, *, backup_stamp: str) -> Applied:
     journal = _write_journal(plan, backup_stamp)
     try:
         with _sigterm_as_interrupt():
-            staged: list[tuple[Path, Path, bool]] = []
+            staged: list[tuple[Path, Path, FileOp]] = []
             for op in plan.writes():
                 target = root / op.path
                 _make_parents(target.parent, root, created_dirs)
@@ -154,8 +160,10 @@ def apply_plan(plan: Plan, *, backup_stamp: str) -> Applied:
                 with open(temp, "xb") as out:
                     out.write(op.content)
                 os.chmod(temp, op.mode)
-                staged.append((temp, target, op.action is Action.OVERWRITE))
-            for temp, target, forced in staged:
+                staged.append((temp, target, op))
+            for temp, target, op in staged:
+                _still_as_planned(target, op)
+                forced = op.action is Action.OVERWRITE
                 backup = None
                 if forced:
                     backup = root / BACKUP_DIR / backup_stamp / target.relative_to(root)
@@ -173,6 +181,17 @@ def apply_plan(plan: Plan, *, backup_stamp: str) -> Applied:
                          hint="fix the cause and run the same command again") from exc
     journal.unlink(missing_ok=True)
     return Applied(written=tuple(str(op.path) for op in plan.writes()), backups=tuple(backups))
+
+
+class ChangedSincePlanned(Exception):
+    """A target changed between the preview and the write (the user or another program wrote it)."""
+
+
+def _still_as_planned(target: Path, op: FileOp) -> None:
+    if op.action is Action.CREATE and os.path.lexists(target):
+        raise ChangedSincePlanned(f"{op.path} appeared after the preview")
+    if op.action is Action.OVERWRITE and (not target.is_file() or _sha(target.read_bytes()) != op.before):
+        raise ChangedSincePlanned(f"{op.path} changed after the preview")
 
 
 def _make_parents(folder: Path, root: Path, created: list[Path]) -> None:

@@ -60,7 +60,7 @@ def _fail(exc: Exception, as_json: bool) -> None:
 
 @app.command(epilog="Exit codes: 0 done (or nothing to do), 1 declined at the prompt, 2 bad usage, "
                     "3 not a git repo / dirty tree, 4 unreadable input, 5 unsafe path, 6 template error, "
-                    "8 write failed (rolled back).")
+                    "8 write failed (rolled back), 70 internal error (a bug: please report it).")
 def adopt(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="The notebook repo (a git work tree).")] = Path("."),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
@@ -107,6 +107,14 @@ def adopt(
             result = execute(prepared)
     except ShipyardError as exc:
         _fail(exc, as_json)
+        return
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug of ours: still one line, a JSON object, and a distinct exit code
+        from .errors import InternalError
+
+        _fail(InternalError(f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
+                            hint="nothing was written; please report this with the command you ran"), as_json)
         return
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))

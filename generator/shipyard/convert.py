@@ -9,6 +9,7 @@ itself is never modified.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from .facts import DataRef, Evidence, Finding, Severity
 from .inspect.notebooks import neutralise
 
 MARK = "# [shipyard] "
+_GPU = re.compile(r"\.cuda\(\)|device\s*=\s*['\"]cuda|\.to\(\s*['\"]cuda")
 
 PROLOGUE = '''\
 """Code of {notebook}, converted by `shipyard adopt`.
@@ -101,6 +103,8 @@ def _rewrite_paths(source: str, refs: Iterable[DataRef]) -> tuple[str, list[tupl
 
 
 def _comment_out(source: str, why: str) -> str:
+    # control characters (NUL ...) cannot stand even in a comment: show them escaped
+    source = "".join(c if c in "\t\n" or c >= " " else repr(c)[1:-1] for c in source)
     lines = [f"{MARK}cell commented out: {why}"]
     lines += [f"{MARK}{line}" if line.strip() else "#" for line in source.splitlines()]
     return "\n".join(lines)
@@ -110,11 +114,13 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
                        refs: Iterable[DataRef]) -> Converted:
     """Convert ``notebook`` (repo-relative) into the text of a Python module."""
     import jupytext
+    import nbformat
     from nbformat import v4
 
     with warnings.catch_warnings():  # nbformat's MissingIDFieldWarning on the user's notebook: not ours to fix
         warnings.simplefilter("ignore")
-        nb = jupytext.read(root / notebook, fmt="ipynb")
+        # as_version=4 upgrades nbformat v3 (worksheets, heading cells) in the same cell order inspection counts
+        nb = nbformat.read(root / notebook, as_version=4)
     refs = list(refs)
     findings: list[Finding] = []
     rewritten: list[tuple[str, str]] = []
@@ -137,14 +143,20 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
                 code="path-not-rewritten", severity=Severity.WARNING, evidence=ref.evidence,
                 message=f"could not rewrite {ref.literal!r} to {ref.resolved!r} in the module; edit it by hand",
             ))
+        if _GPU.search(source):
+            findings.append(Finding(
+                code="gpu-code", severity=Severity.WARNING, evidence=Evidence(path=notebook, cell=index),
+                message=f"cell {index} moves work to a GPU (.cuda() / device='cuda'); CI runners and the "
+                        "container have none: make the device conditional (torch.cuda.is_available())"))
         source = neutralise(source)
         try:
             ast.parse(source)
-        except SyntaxError as exc:
-            source = _comment_out(source, f"not Python 3 ({exc.msg}, line {exc.lineno})")
+        except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes in the source
+            msg, lineno = (exc.msg, exc.lineno) if isinstance(exc, SyntaxError) else (str(exc), None)
+            source = _comment_out(source, f"not Python 3 ({msg}" + (f", line {lineno})" if lineno else ")"))
             findings.append(Finding(
                 code="cell-commented-out", severity=Severity.ERROR,
-                evidence=Evidence(path=notebook, cell=index, line=exc.lineno),
+                evidence=Evidence(path=notebook, cell=index, line=lineno),
                 message=f"cell {index} is not Python 3 and was commented out in the module; port it by hand",
             ))
         cells.append(v4.new_code_cell(source))
@@ -154,10 +166,5 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
     notebook_dir = str(Path(notebook).parent.as_posix()) or "."
     text = PROLOGUE.format(notebook=notebook, package=package, model=model_variable or "(none found)",
                            notebook_dir=notebook_dir) + body
-    try:
-        ast.parse(text)
-    except SyntaxError as exc:  # should not happen; never ship a module that cannot import
-        findings.append(Finding(code="module-not-python", severity=Severity.ERROR,
-                                evidence=Evidence(path=notebook),
-                                message=f"the converted module does not parse ({exc.msg}); fix it by hand"))
+    ast.parse(text)  # never ship a module that cannot import: the caller reports notebook-not-converted
     return Converted(text=text, findings=tuple(findings), rewritten=tuple(rewritten))

@@ -67,3 +67,9 @@ class ApplyError(ShipyardError):
     """Writing failed half-way; the repo was rolled back to how it was."""
 
     exit_code = 8
+
+
+class InternalError(ShipyardError):
+    """A bug in Shipyard, reported as one line instead of a traceback."""
+
+    exit_code = 70

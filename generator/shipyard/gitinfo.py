@@ -25,11 +25,21 @@ def require_repo(root: Path) -> Path:
 
 
 def dirty_paths(root: Path) -> list[str]:
-    """Uncommitted changes below ``root``, untracked files included (ignored ones not)."""
-    done = _git(root, "-c", "core.quotepath=off", "status", "--porcelain", "--untracked-files=all", "--", ".")
+    """Uncommitted changes below ``root`` (paths relative to ``root``), untracked files included, ignored not."""
+    done = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".")
     if done.returncode != 0:
         return []
-    return [line[3:] for line in done.stdout.splitlines() if line.strip()]
+    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
+    out: list[str] = []
+    entries = iter(done.stdout.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        status, path = entry[:2], entry[3:]
+        if "R" in status or "C" in status:
+            next(entries, None)  # -z puts a rename's source path in the next entry
+        out.append(path[len(prefix):] if prefix and path.startswith(prefix) else path)
+    return out
 
 
 def user_email(root: Path) -> str:

@@ -34,7 +34,7 @@ def safe_relpath(path: str | os.PathLike[str], *, root: Path | None = None) -> P
         raise UnsafePathError(f"refusing empty path: {raw!r}")
     if any(p == ".." for p in parts):
         raise UnsafePathError(f"refusing path that leaves the project: {raw}", hint="remove '..' from it")
-    if any(p in _FORBIDDEN_PARTS for p in parts):
+    if any(_is_forbidden(p) for p in parts):
         raise UnsafePathError(f"refusing to write inside .git: {raw}")
     rel = PurePosixPath(*[unicodedata.normalize("NFC", p) for p in parts])
     if root is not None:
@@ -42,7 +42,14 @@ def safe_relpath(path: str | os.PathLike[str], *, root: Path | None = None) -> P
     return rel
 
 
+def _is_forbidden(part: str) -> bool:
+    """``.git`` in any spelling a case-insensitive file system (APFS, NTFS) or git itself treats as it."""
+    folded = part.casefold().rstrip(". ")
+    return folded in _FORBIDDEN_PARTS or folded == "git~1"
+
+
 def _check_no_escape(root: Path, rel: PurePosixPath) -> None:
+    """Refuse a path whose existing parents are symlinks leading out of ``root`` or into its ``.git``."""
     real_root = root.resolve()
     current = root
     for part in rel.parts:
@@ -53,6 +60,11 @@ def _check_no_escape(root: Path, rel: PurePosixPath) -> None:
                 raise UnsafePathError(
                     f"refusing to write through symlink {rel} -> {target}",
                     hint="the link points outside the project",
+                )
+            if any(_is_forbidden(p) for p in target.relative_to(real_root).parts):
+                raise UnsafePathError(
+                    f"refusing to write through symlink {rel} -> {target}: it leads into .git",
+                    hint="git hooks and config are never written",
                 )
         if not current.exists():
             break

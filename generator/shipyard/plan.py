@@ -8,6 +8,7 @@ only has to carry out a plan that is already known to be safe.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,16 @@ class Action(str, Enum):
 
 WRITES = (Action.CREATE, Action.OVERWRITE)
 
+#: Conflicts that break the generated project until merged, and why.
+CRITICAL_CONFLICTS = {
+    "pyproject.toml": "the package and its dependencies are declared there: until you merge the generated one "
+                      "into yours, `pip install .` (CI, the container) installs nothing of the generated package",
+    "Dockerfile": "release.yml builds and pushes this file, so the image is yours, not the generated service",
+    ".gitignore": "it lacks mlflow.db, mlruns/, mlartifacts/ and logs/: `git add -A` would commit the registry "
+                  "and the prediction logs",
+    ".dockerignore": "data, mlflow.db and credentials could enter the image build context",
+}
+
 
 @dataclass(frozen=True, kw_only=True)
 class FileOp:
@@ -39,6 +50,7 @@ class FileOp:
     content: bytes = field(repr=False)
     mode: int = 0o644
     reason: str = ""
+    before: str = ""  # sha256 of your file when the plan was made (overwrites): apply re-checks it
 
     def diff(self, root: Path, *, max_lines: int = 200) -> str:
         """Unified diff from the user's file to the proposed one ('' when not text)."""
@@ -107,7 +119,14 @@ def make_plan(root: Path, staged: Mapping[PurePosixPath, tuple[bytes, int]], *,
     ops: list[FileOp] = []
     for rel in sorted(staged, key=str):
         content, mode = staged[rel]
-        safe_relpath(rel, root=root)  # re-check against the live tree (symlinked parents)
+        try:
+            safe_relpath(rel, root=root)  # re-check against the live tree (symlinked parents)
+        except UnsafePathError as exc:
+            if rel in forced:
+                raise
+            ops.append(FileOp(path=rel, action=Action.SKIP, content=content, mode=mode,
+                              reason=f"{exc.message} ({exc.hint})" if exc.hint else exc.message))
+            continue
         target = root / rel
         if rel.suffix in _NEVER_WRITE_SUFFIXES:
             ops.append(FileOp(path=rel, action=Action.SKIP, content=content, reason="notebooks are never written"))
@@ -127,7 +146,8 @@ def make_plan(root: Path, staged: Mapping[PurePosixPath, tuple[bytes, int]], *,
                 ops.append(FileOp(path=rel, action=Action.IDENTICAL, content=content, mode=mode))
             elif rel in forced:
                 ops.append(FileOp(path=rel, action=Action.OVERWRITE, content=content, mode=mode,
-                                  reason="--force: your file is backed up first"))
+                                  reason="--force: your file is backed up first",
+                                  before=hashlib.sha256(target.read_bytes()).hexdigest()))
             else:
                 ops.append(FileOp(path=rel, action=Action.CONFLICT, content=content, mode=mode,
                                   reason="you have a different file here; kept as is"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, NoNotebooksError
 from ..facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
-from ._walk import RepoFiles, walk
+from ._walk import RepoFiles, data_format, walk
 from .choose import choose_data, choose_model, choose_target, choose_task, choose_training_notebook
 from .data import data_files, scan_data
 from .imports import build_requirements, scan_imports
@@ -37,6 +37,12 @@ def _user_path(root: Path, given: str, files: RepoFiles, what: str, flag: str) -
             ) from None
     else:
         rel = posixpath.normpath(given.replace(os.sep, "/"))
+        if rel == ".." or rel.startswith("../"):
+            raise InputFileError(
+                f"{what} {given} is outside the repository {root}",
+                hint=f"copy it into the repository and pass {flag} its path there",
+                path=given,
+            )
     found = files.lookup(rel)
     if found is None or rel.startswith("../"):
         if rel.startswith("../") or not (root / rel).is_file():
@@ -80,6 +86,12 @@ def inspect_repo(
             files.notebooks.append(notebook)
     if data:
         data = _user_path(root, data, files, "data file", "--data")
+        if data_format(data) is None:
+            raise InputFileError(
+                f"{data} is not a data file Shipyard can read",
+                hint="pass --data a .csv, .tsv, .parquet, .json/.jsonl or Excel file",
+                path=data,
+            )
     if not files.notebooks:
         raise NoNotebooksError(
             f"no notebooks found in {root}",
