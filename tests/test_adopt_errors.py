@@ -223,3 +223,12 @@ def test_data_flag_must_be_a_data_file_inside_the_repo(tmp_path: Path, flag_valu
     (tmp_path / "elsewhere.csv").write_text("a,b\n1,2\n")
     done = shipyard("adopt", root, "--dry-run", "--data", flag_value)
     assert done.returncode == 4 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_data_flag_refuses_a_symlink_out_of_the_repo(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "ex")
+    (tmp_path / "secret.csv").write_text("secret_token,y\nabc,1\n")
+    (root / "data" / "link.csv").symlink_to(tmp_path / "secret.csv")
+    done = shipyard("adopt", root, "--dry-run", "--data", "data/link.csv")
+    assert done.returncode == 4 and "outside the repository" in done.stderr
+    assert "secret_token" not in done.stdout

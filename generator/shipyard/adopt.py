@@ -113,8 +113,10 @@ def _extras(root: Path, facts: RepoFacts, answers: dict[str, Any]) -> tuple[dict
         except Exception as exc:  # jupytext/nbformat errors on a notebook inspection accepted
             findings.append(Finding(code="notebook-not-converted", severity=Severity.ERROR,
                                     evidence=Evidence(path=nb),
-                                    message=f"could not convert the notebook to a module ({exc}); "
-                                            f"train --baseline still works"))
+                                    message=f"could not convert the notebook to a module ({type(exc).__name__}: "
+                                            f"{str(exc)[:200]}): it is not a well-formed notebook; open and save "
+                                            "it in Jupyter to repair it, then adopt again; train --baseline "
+                                            "still works meanwhile"))
         else:
             files[f"src/{pkg}/{answers['notebook_module']}.py"] = converted.text
             findings += converted.findings

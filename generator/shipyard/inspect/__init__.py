@@ -54,6 +54,13 @@ def _user_path(root: Path, given: str, files: RepoFiles, what: str, flag: str) -
                 path=given,
             )
         found = rel
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([real_root, os.path.realpath(root / found)]) != real_root:
+        raise InputFileError(
+            f"{what} {given} is a symlink to a file outside the repository; it is not read",
+            hint=f"copy the file into the repository and pass {flag} its path there",
+            path=given,
+        )
     return found
 
 
