@@ -114,3 +114,16 @@ def test_a_file_written_after_the_preview_is_never_clobbered(repo: Path, path: s
     with pytest.raises(ApplyError, match="after the preview"):
         apply_plan(plan, backup_stamp="s")
     assert snapshot(repo) == before
+
+
+def test_a_second_writer_on_the_same_repo_is_refused_while_the_first_holds_the_lock(repo: Path) -> None:
+    from shipyard.apply import repo_lock
+
+    plan = make_plan(repo, staged(**{"new.txt": "x"}))
+    before = snapshot(repo)
+    with repo_lock(repo):
+        with pytest.raises(ApplyError, match="another shipyard command"):
+            apply_plan(plan, backup_stamp="s")
+    assert snapshot(repo) == before
+    apply_plan(plan, backup_stamp="s")  # free again once the first writer is done
+    assert (repo / "new.txt").read_text() == "x"

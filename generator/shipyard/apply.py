@@ -109,6 +109,11 @@ def recover(root: Path, *, uncommitted: set[str]) -> list[str]:
     ``uncommitted``, paths relative to ``root``) are touched: what you changed or committed since
     is yours and is left alone.
     """
+    with repo_lock(root):
+        return _recover_locked(root, uncommitted)
+
+
+def _recover_locked(root: Path, uncommitted: set[str]) -> list[str]:
     path = _journal_path(root)
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
@@ -141,8 +146,32 @@ def recover(root: Path, *, uncommitted: set[str]) -> list[str]:
     return undone
 
 
+@contextmanager
+def repo_lock(root: Path) -> Iterator[None]:
+    """One writer per repository at a time (the lock dies with its process, so a kill never leaves it)."""
+    import fcntl
+
+    path = _journal_path(root).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ApplyError(f"another shipyard command is writing into {root}",
+                             hint="wait for it to finish, then run again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def apply_plan(plan: Plan, *, backup_stamp: str) -> Applied:
     """Write every create/overwrite of ``plan`` atomically; roll back on any failure."""
+    with repo_lock(plan.root):
+        return _apply_locked(plan, backup_stamp)
+
+
+def _apply_locked(plan: Plan, backup_stamp: str) -> Applied:
     root = plan.root
     created_dirs: list[Path] = []
     temps: list[Path] = []
