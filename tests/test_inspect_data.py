@@ -163,3 +163,17 @@ def test_header_reads_only_a_sample(tmp_path: Path) -> None:
     text = sample_text(big)
     assert text is not None and len(text) <= 256 * 1024
     assert read_header(big) == ["a", "b", "target"]
+
+
+def test_rows_dropped_by_position_are_reported_with_their_cell(tmp_path: Path) -> None:
+    root = tmp_path / "junk"
+    fx.write(root, "vendas.tsv", "a\tb\ty\n1\t2\t0\n3\t4\t1\nFonte: sistema interno\t\t\nTotal\t\t\n")
+    fx.write(root, "nb.ipynb", fx.nb4([
+        "import pandas as pd\ndf = pd.read_csv('vendas.tsv', sep='\\t')",
+        "df.head()\ndf = df[:-2]",
+        "tail = pd.read_csv('vendas.tsv', sep='\\t', skipfooter=2, engine='python')",
+    ]))
+    facts = inspect_repo(root)
+    drops = [f for f in facts.findings if f.code == "rows-dropped-by-position"]
+    assert [(f.evidence.cell, f.evidence.line) for f in drops] == [(2, 2), (3, 1)]
+    assert "df[:-2]" in drops[0].message

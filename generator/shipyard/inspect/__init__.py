@@ -14,7 +14,7 @@ from ..errors import InputFileError, NoNotebooksError
 from ..facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
 from ._walk import RepoFiles, data_format, walk
 from .choose import choose_data, choose_model, choose_target, choose_task, choose_training_notebook
-from .data import data_files, scan_data
+from .data import data_files, positional_row_drops, scan_data
 from .imports import build_requirements, scan_imports
 from .model import NotebookModel, scan_models
 from .notebooks import ReadNotebook, cell_parses, neutralise, read_notebook
@@ -130,6 +130,7 @@ def inspect_repo(
 
     data_scan = scan_data(notebooks, files)
     findings.extend(data_scan.findings)
+    findings.extend(positional_row_drops(notebooks))
 
     models: list[NotebookModel] = [scan_models(nb) for nb in notebooks]
     by_path = {m.path: m for m in models}

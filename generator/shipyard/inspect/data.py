@@ -400,3 +400,28 @@ def _build_refs(scan: DataScan, files: RepoFiles) -> None:
                     f"in cell {read.cell}; rerunning it changes the training data",
                 )
             )
+
+
+# ``df = df[:-3]``, ``df.iloc[:-2]``, ``df.drop(df.tail(3).index)``, ``read_csv(..., skipfooter=2)``
+_POSITIONAL_DROP = re.compile(
+    r"(\w+(?:\.iloc)?\[\s*:\s*-\s*\d+\s*\]|\.drop\(\s*\w+\.(?:tail|head)\(\s*\d+\s*\)\.index|skipfooter\s*=\s*\d+)"
+)
+
+
+def positional_row_drops(notebooks: list[ReadNotebook]) -> list[Finding]:
+    """Rows the notebooks drop by position: usually junk lines at the end of a hand-made export."""
+    findings: list[Finding] = []
+    for nb in notebooks:
+        for cell in nb.notebook.code_cells:
+            for number, line in enumerate(cell.source.splitlines(), start=1):
+                found = _POSITIONAL_DROP.search(line)
+                if found:
+                    findings.append(Finding(
+                        code="rows-dropped-by-position", severity=Severity.WARNING,
+                        evidence=Evidence(path=nb.path, cell=cell.index, line=number, snippet=line.strip()[:120]),
+                        message=f"{nb.path} cell {cell.index} drops rows by position ({found.group(0).strip()}): "
+                                "the data contract and the baseline were inferred from the whole file, those rows "
+                                "included; clean the file, or review the contract's types and allowed values",
+                    ))
+                    break
+    return findings
