@@ -121,7 +121,8 @@ def _extras(root: Path, facts: RepoFacts, answers: dict[str, Any]) -> tuple[dict
             files[f"src/{pkg}/{answers['notebook_module']}.py"] = converted.text
             findings += converted.findings
     if facts.data_file is not None:
-        from .contracts import dump_contract, infer_contract, load_table
+        from .contracts import dump_contract, infer_contract
+        from .datafiles import load_table
 
         data = facts.data_file.value
         try:
