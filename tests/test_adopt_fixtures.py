@@ -147,3 +147,13 @@ def test_deep_learning_models_and_gpu_code_are_flagged_at_adoption(tmp_path: Pat
     gpu = next(w for w in report["warnings"] if w["code"] == "gpu-code")
     assert gpu["cell"] == len(nb["cells"])
     assert "model-needs-wrapper" in adoption and "gpu-code" in adoption
+
+
+def test_empty_and_repeated_header_names_are_reported(tmp_path: Path) -> None:
+    root = tmp_path / "header"
+    fx.write(root, "data.csv", ",price,price,y\n1,2,3,0\n4,5,6,1\n")
+    fx.write(root, "nb.ipynb", fx.nb4(["import pandas as pd\ndf = pd.read_csv('data.csv')"]))
+    make_repo(root)
+    report = adopt_json(root, "--dry-run", "--target", "y")
+    [odd] = [w for w in report["warnings"] if w["code"] == "odd-header"]
+    assert "Unnamed: 0" in odd["message"] and "price.1" in odd["message"] and odd["path"] == "data.csv"

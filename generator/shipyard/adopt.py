@@ -93,6 +93,20 @@ def _choice(choice: Any) -> dict[str, Any] | None:
             "candidates": list(choice.candidates)}
 
 
+def _header_problems(data: str, columns: list[str]) -> list[Finding]:
+    """Columns pandas had to invent: an empty header cell ('Unnamed: 3') or a repeated name ('price.1')."""
+    import re
+
+    names = set(columns)
+    made_up = [c for c in columns if re.fullmatch(r"Unnamed: \d+", c)
+               or (re.fullmatch(r".+\.\d+", c) and c.rsplit(".", 1)[0] in names)]
+    if not made_up:
+        return []
+    return [Finding(code="odd-header", severity=Severity.WARNING, evidence=Evidence(path=data, line=1),
+                    message=f"{data} has empty or repeated column names, read as {', '.join(made_up[:5])}: "
+                            "the contract uses those names; name the columns in the file's header")]
+
+
 def sorted_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda x: (SEVERITY_ORDER[x.severity], x.code, x.path or "")))
 
@@ -127,6 +141,7 @@ def _extras(root: Path, facts: RepoFacts, answers: dict[str, Any]) -> tuple[dict
         data = facts.data_file.value
         try:
             frame = load_table(root / data)
+            findings += _header_problems(data, [str(c) for c in frame.columns])
             target = answers["target_column"] if answers["target_column"] in frame.columns else ""
             contract = infer_contract(frame, dataset_name=answers["dataset_name"], data_path=data,
                                       owner_email=answers["owner_email"],
