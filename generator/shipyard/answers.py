@@ -60,8 +60,8 @@ _FLAG_KEYS = {"name": ("project_name", "package_name"), "owner": ("owner_email",
               "notebook": ("notebook_path", "model_variable", "model_class", "model_framework")}
 
 
-def previous_answers(root: Path) -> dict[str, Any]:
-    """Answers recorded by an earlier adoption (``.copier-answers.yml``), without copier's own keys."""
+def recorded_answers(root: Path) -> dict[str, Any]:
+    """``.copier-answers.yml`` of an earlier adoption as written (copier's ``_`` keys included), {} when none."""
     path = root / ".copier-answers.yml"
     if not path.is_file():
         return {}
@@ -71,9 +71,12 @@ def previous_answers(root: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError, OSError):
         return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and not k.startswith("_")}
+    return {k: v for k, v in data.items() if isinstance(k, str)} if isinstance(data, dict) else {}
+
+
+def previous_answers(recorded: dict[str, Any]) -> dict[str, Any]:
+    """The template answers among recorded ones (without copier's own ``_`` keys), names and paths checked."""
+    return {k: v for k, v in recorded.items() if not k.startswith("_") and _sane(k, v)}
 
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -96,7 +99,7 @@ def _sane(key: str, value: Any) -> bool:
 
 def merge_previous(answers: dict[str, Any], previous: dict[str, Any], flags_given: set[str]) -> dict[str, Any]:
     """Earlier answers win over fresh inference (the project keeps its name), flags win over both."""
-    keep = {k: v for k, v in previous.items() if _sane(k, v)}
+    keep = dict(previous)
     for flag in flags_given:
         for key in _FLAG_KEYS.get(flag, ()):
             keep.pop(key, None)
@@ -104,15 +107,14 @@ def merge_previous(answers: dict[str, Any], previous: dict[str, Any], flags_give
     return {**answers, **keep}
 
 
-def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str,
-           git_name: str) -> tuple[dict[str, Any], list[Finding]]:
+def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_name: str,
+           recorded: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[Finding]]:
     """Template answers for ``facts``, plus findings about the choices made."""
     findings: list[Finding] = []
     project = flags.name or root.name
-    previous = previous_answers(root)
+    previous = previous_answers(recorded or {})
     pkg, why = package_name(project, facts)
-    if (previous.get("package_name") and not flags.name and previous["package_name"] != pkg
-            and _sane("package_name", previous["package_name"])):
+    if previous.get("package_name") and not flags.name and previous["package_name"] != pkg:
         pkg, why = str(previous["package_name"]), ""  # the project keeps the name it was adopted with
     if why:
         findings.append(Finding(code="package-renamed", severity=Severity.INFO, message=why))

@@ -12,7 +12,7 @@ import typer
 from . import __version__
 
 if TYPE_CHECKING:
-    from .adopt import AdoptResult
+    from .adopt import AdoptResult, Prepared
 
 app = typer.Typer(
     name="shipyard",
@@ -20,10 +20,11 @@ app = typer.Typer(
         "Turn a notebook-stage ML repo into a production project: package, container, CI/CD, "
         "MLflow registry flow, data contract, monitoring, ownership.\n\n"
         "Examples:\n\n"
-        "  shipyard adopt .                      # inspect, preview, confirm, write\n\n"
-        "  shipyard adopt . --dry-run --diff     # show every file it would write, write nothing\n\n"
-        "  shipyard adopt . --yes --json         # no prompts, one JSON report on stdout\n\n"
-        "  shipyard adopt . --target churned --data data/customers.csv --owner ana@corp.com"
+        "\b\n"
+        "  shipyard adopt .                   # inspect, preview, confirm, write\n"
+        "  shipyard adopt . --dry-run --diff  # preview every file, write nothing\n"
+        "  shipyard adopt . --yes --json      # no prompts, one JSON report\n"
+        "  shipyard adopt . --target churned --owner ana@corp.com\n"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -91,9 +92,8 @@ def adopt(
                         trust=trust, dry_run=dry_run)
     try:
         prepared = prepare(opts)
-        result = execute(prepared, dry_run=True)
         if not as_json:
-            _print_preview(result, diff=diff)
+            _print_preview(prepared, diff=diff)
         if dry_run or prepared.plan.changes_nothing:
             result = execute(prepared, dry_run=dry_run)
         else:
@@ -122,10 +122,9 @@ def adopt(
         _print_outcome(result)
 
 
-def _print_preview(result: AdoptResult, *, diff: bool) -> None:
+def _print_preview(p: Prepared, *, diff: bool) -> None:
     from .plan import Action
 
-    p = result.prepared
     f = p.facts
     out = typer.echo
     out(f"Adopting {p.root} as package '{p.answers['package_name']}' "

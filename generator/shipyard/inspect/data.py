@@ -180,7 +180,8 @@ def _scan_call(
                 evidence=evidence,
                 message=f"{path} cell {cell.index} changes the working directory (os.chdir); "
                 "relative paths after "
-                "it depend on it. The generated module runs from the project root: remove the call",
+                "it depend on it. `train` runs the generated module in a scratch folder and reads project "
+                "files through _data(...): remove the call",
             )
         )
         return
@@ -293,7 +294,8 @@ def scan_data(notebooks: list[ReadNotebook], files: RepoFiles) -> DataScan:
                         evidence=magic,
                         message=f"{nb.path} cell {magic.cell} changes the working directory "
                         f"({magic.snippet}); "
-                        "the generated module runs from the project root",
+                        "`train` runs the generated module in a scratch folder, so the call changes nothing "
+                        "of yours; project files are read through _data(...)",
                     )
                 )
         scan.findings.extend(findings)
