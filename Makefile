@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.shipyard-installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint docs bench clean
+.PHONY: install demo test lint docs bench field-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: install lint docs ## lint, build the docs strictly, run the whole test sui
 
 bench: install ## side-by-side benchmarks (not part of the tests)
 	$(BIN)/python benchmarks/run.py
+
+field-test: install ## adopt and run every repo of CORPUS=DIR end to end (not part of the tests)
+	@test -n "$(CORPUS)" || { echo "usage: make field-test CORPUS=DIR [FIELD_ARGS='--jobs 2 --markdown FILE ...']"; exit 2; }
+	$(BIN)/python scripts/field_test.py $(CORPUS) $(FIELD_ARGS)
 
 clean:
 	rm -rf $(VENV) site demo .pytest_cache .bench
