@@ -235,34 +235,19 @@ class Project:
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def write_contract(root: Path, df: pd.DataFrame, *, dataset: str, data_rel: str, target: str) -> Path:
+def write_contract(root: Path, df: pd.DataFrame, *, dataset: str, data_rel: str, target: str,
+                   read_options: dict | None = None) -> Path:
+    """The contract `shipyard adopt` would infer from the data file, read as the project reads it."""
+    from shipyard.contracts import dump_contract, infer_contract
+    from shipyard.datafiles import load_table
+
     path = root / "contracts" / f"{dataset}.odcs.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        from shipyard.contracts import dump_contract, infer_contract
-    except ImportError:  # written in parallel; a tiny hand-written ODCS contract until then
-        path.write_text(_hand_contract(df, dataset, target), encoding="utf-8")
-        return path
-    contract = infer_contract(df, dataset_name=dataset, data_path=data_rel, owner_email="ml@acme.test",
-                              target_column=target)
+    frame = load_table(root / data_rel, read_options)
+    contract = infer_contract(frame, dataset_name=dataset, data_path=data_rel, owner_email="ml@acme.test",
+                              target_column=target, read_options=read_options)
     path.write_text(dump_contract(contract), encoding="utf-8")
     return path
-
-
-def _hand_contract(df: pd.DataFrame, dataset: str, target: str) -> str:
-    lines = ["apiVersion: v3.1.0", "kind: DataContract", f"id: {dataset}", "version: 0.1.0", "status: draft",
-             "schema:", f"  - name: {dataset}", "    properties:"]
-    for col in df.columns:
-        s = df[col]
-        if pd.api.types.is_integer_dtype(s):
-            logical = "integer"
-        elif pd.api.types.is_numeric_dtype(s):
-            logical = "number"
-        else:
-            logical = "string"
-        lines += [f"      - name: {col}", f"        logicalType: {logical}", "        required: true"]
-    lines += ["customProperties:", "  - property: targetColumn", f"    value: {target}"]
-    return "\n".join(lines) + "\n"
 
 
 def make_project(
@@ -277,6 +262,7 @@ def make_project(
     module_source: str | None = None,
     framework: str = "sklearn",
     dependencies: list[str] | None = None,
+    read_options: dict | None = None,
 ) -> Project:
     import copier
 
@@ -296,12 +282,14 @@ def make_project(
         "target_column": target,
         "task": task,
         "dependencies": dependencies or [],
+        "read_options": read_options or {"format": "csv"},
     }
     copier.run_copy(str(TEMPLATE_DIR), str(dst), data=answers, defaults=True, unsafe=False, quiet=True)
     data_file = dst / data_rel
     data_file.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(data_file, index=False)
-    write_contract(dst, df, dataset=dataset, data_rel=data_rel, target=target)
+    options = read_options or {}
+    df.to_csv(data_file, index=False, sep=options.get("sep", ","), decimal=options.get("decimal", "."))
+    write_contract(dst, df, dataset=dataset, data_rel=data_rel, target=target, read_options=read_options)
     if module_source is not None:
         (dst / "src" / package / "from_notebook.py").write_text(DATA_HELPER + module_source, encoding="utf-8")
     return Project(dst, package, data_file)

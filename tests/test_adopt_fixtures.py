@@ -103,7 +103,7 @@ def test_a_v3_training_notebook_becomes_a_module_with_its_python2_cell_commented
     fx.write(root, "Titanic model.ipynb", fx.nb3([
         ("heading", "Titanic"),
         "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
-        "df = pd.read_csv('/content/titanic.csv')\nprint \"rows\", len(df)",
+        "df = pd.read_csv('/content/titanic.csv')\nprint \"rows\", len(df)\ndef first((a, b)): return a",
         ("markdown", "Model"),
         "X = df[['Pclass', 'Age', 'Fare']]\ny = df['Survived']\nclf = LogisticRegression().fit(X, y)",
     ]))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from shipyard import contracts
+from shipyard import contracts, datafiles
 from shipyard.errors import InputFileError
 
 N = 80
@@ -230,47 +230,53 @@ def test_different_dataset_names_get_different_ids():
     assert a["id"] != b["id"]
 
 
-# ------------------------------------------------------------------------------- load_table
+# ------------------------------------------------------------------------------- reading (the project's reader)
+
+
+def read(path, **kwargs):
+    options, _ = datafiles.sniff_options(path)
+    return datafiles.load_table(path, options, **kwargs)
 
 
 def test_load_csv_semicolon_latin1(tmp_path):
     path = tmp_path / "data.csv"
     path.write_bytes("name;city;n\nA;Zürich;1\nB;Malmö;2\nC;Köln;3\n".encode("latin-1"))
-    df = contracts.load_table(path)
+    options, notes = datafiles.sniff_options(path)
+    assert options["sep"] == ";" and options["encoding"] in {"cp1252", "latin-1"} and notes
+    df = datafiles.load_table(path, options)
     assert list(df.columns) == ["name", "city", "n"]
     assert df.city.tolist() == ["Zürich", "Malmö", "Köln"]
-    assert df.attrs["shipyard_encoding"] in {"cp1252", "latin-1"}
 
 
 def test_load_utf8_bom_tsv_parquet_jsonl(tmp_path):
     df = make_frame(20)
     tsv = tmp_path / "d.tsv"
     tsv.write_bytes(b"\xef\xbb\xbf" + df.to_csv(sep="\t", index=False).encode("utf-8"))
-    back = contracts.load_table(tsv)
+    back = read(tsv)
     assert list(back.columns) == list(df.columns)  # BOM not glued to the first name
     assert back["Stadt Größe"].tolist() == df["Stadt Größe"].tolist()
 
     pq = tmp_path / "d.parquet"
     df.to_parquet(pq)
-    assert contracts.load_table(pq).shape == df.shape
+    assert read(pq).shape == df.shape
 
     jl = tmp_path / "d.jsonl"
     df.drop(columns=["last_seen"]).to_json(jl, orient="records", lines=True, force_ascii=False)
-    assert contracts.load_table(jl).shape == (20, df.shape[1] - 1)
+    assert read(jl).shape == (20, df.shape[1] - 1)
 
 
 def test_load_max_rows_truncates_and_relaxes_row_count(tmp_path):
     path = tmp_path / "d.csv"
     make_frame(50).to_csv(path, index=False)
-    full = contracts.load_table(path)
-    assert len(full) == 50 and full.attrs["shipyard_truncated"] is False
-    part = contracts.load_table(path, max_rows=10)
-    assert len(part) == 10 and part.attrs["shipyard_truncated"] is True
+    full = read(path)
+    assert len(full) == 50 and full.attrs["truncated"] is False
+    part = read(path, max_rows=10)
+    assert len(part) == 10 and part.attrs["truncated"] is True
     (row_rule,) = infer(part)["schema"][0]["quality"]
     assert row_rule == {**row_rule, "metric": "rowCount", "mustBeGreaterThan": 0}
     pq = tmp_path / "d.parquet"
     make_frame(50).to_parquet(pq)
-    assert len(contracts.load_table(pq, max_rows=7)) == 7
+    assert len(read(pq, max_rows=7)) == 7
 
 
 @pytest.mark.parametrize(
@@ -281,6 +287,7 @@ def test_load_max_rows_truncates_and_relaxes_row_count(tmp_path):
         ("header_only.csv", b"a,b,c\n", "no rows"),
         ("broken.parquet", b"this is not parquet", "Cannot read"),
         ("binary.csv", b"\x00\x01\x02\x03" * 100, "binary"),
+        ("parquet.csv", b"PAR1" + b"\x00" * 40, "Parquet"),
         ("bad.jsonl", b'{"a": 1}\n{not json\n', "Cannot read"),
     ],
 )
@@ -289,7 +296,7 @@ def test_unreadable_files_raise_input_file_error(tmp_path, name, content, needle
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(InputFileError) as exc:
-        contracts.load_table(path)
+        read(path)
     err = exc.value
     assert needle in err.message
     assert name in err.message  # names the file

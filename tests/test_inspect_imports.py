@@ -8,7 +8,15 @@ import inspect_fixtures as fx
 import pytest
 from shipyard.facts import RepoFacts, Severity
 from shipyard.inspect import inspect_repo
-from shipyard.inspect.distributions import IMPORT_TO_DIST, close_match, distribution_for, is_ancient
+from shipyard.inspect.distributions import IMPORT_TO_DIST, close_match, distribution_for
+from shipyard.inspect.pins import is_ancient
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """These tests never ask a package index: pins are checked by the offline rule (test_pins.py asks one)."""
+    monkeypatch.setenv("SHIPYARD_OFFLINE", "1")
+    monkeypatch.setenv("SHIPYARD_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def findings(facts: RepoFacts, code: str) -> list:
@@ -80,9 +88,11 @@ def test_classic_imports_requirements_and_old_pins(tmp_path: Path) -> None:
     assert (numpy.specifier, numpy.pin_dropped, numpy.project_pip()) == ("", False, "numpy")
     seaborn = req(facts, "seaborn")  # from `-r requirements-extra.txt`, extras and marker stripped
     assert (seaborn.specifier, seaborn.source) == ("==0.8.1", "requirements-extra.txt")
-    assert req(facts, "matplotlib").specifier == ">=2.0"  # declared only: kept
+    # seaborn is imported by the EDA notebook only, matplotlib only declared: neither is a project dependency
+    assert not seaborn.used and seaborn.modules == ("seaborn",)
+    assert req(facts, "matplotlib").specifier == ">=2.0" and not req(facts, "matplotlib").used
     old = {f.message.split(" pins ")[1].split(",")[0] for f in findings(facts, "old-pin")}
-    assert {"scikit-learn==0.19.1", "pandas==0.22.0", "seaborn==0.8.1"} <= old
+    assert old == {"scikit-learn==0.19.1", "pandas==0.22.0"}  # template-provided, imported by the training code
     assert all(f.severity is Severity.WARNING for f in findings(facts, "old-pin"))
 
 
@@ -162,7 +172,8 @@ def test_conda_environment(tmp_path: Path) -> None:
     assert facts.python_version == "3.7"
     assert findings(facts, "old-python")[0].path == "environment.yml"
     xgb = req(facts, "xgboost")
-    assert (xgb.specifier, xgb.source, xgb.pin_dropped) == ("==0.90.*", "environment.yml", True)
+    # xgboost 0.90 has a py2.py3 manylinux1 wheel: the offline rule keeps the pin
+    assert (xgb.specifier, xgb.source, xgb.pin_dropped, xgb.pin_by_rule) == ("==0.90.*", "environment.yml", False, True)
     assert req(facts, "lightgbm").specifier == "==2.2.3"
     assert req(facts, "scikit-learn").specifier == "==0.20.3"
     assert req(facts, "pandas").specifier == "==0.24.*"

@@ -1,38 +1,24 @@
-"""The generated project's runtime contract (templates/.../src/{{package_name}}/contract.py).
+"""The generated project's runtime contract (templates/.../src/{{package_name}}/contract.py and rules.py).
 
-The file is plain Python (no Jinja), so it is imported straight from the template and fed
-contracts inferred by ``shipyard.contracts``.
+The runtime modules are plain Python (no Jinja): Shipyard loads them itself (shipyard.runtime), the
+same code the project runs, and they are fed contracts inferred by ``shipyard.contracts``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from shipyard import contracts
+from runtime_harness import make_project, show
+from shipyard import contracts, datafiles
+from shipyard.runtime import module
 
-RUNTIME = (
-    Path(__file__).resolve().parents[1] / "templates/production/template/src/{{package_name}}/contract.py"
-)
+rt = module("contract")
 N = 60
-
-
-def _import(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)
-    return module
-
-
-rt = _import(RUNTIME, "shipyard_runtime_contract")
 
 
 def make_frame(n: int = N, seed: int = 11) -> pd.DataFrame:
@@ -62,7 +48,7 @@ def frame() -> pd.DataFrame:
 def contract_file(tmp_path, frame) -> Path:
     data = tmp_path / "train.csv"
     frame.to_csv(data, index=False)
-    df = contracts.load_table(data)
+    df = datafiles.load_table(data)
     inferred = contracts.infer_contract(
         df,
         dataset_name="train",
@@ -136,14 +122,20 @@ def test_load_rejects_broken_contracts(tmp_path):
 def test_valid_records_pass(contract):
     assert contract.validate_record(good_record(), contract.features) == []
     assert contract.validate_record(good_record()) == []  # default: the features
-    # coercible strings, integral floats, extra fields, nullable column missing/NaN
-    record = dict(good_record(), age="41", row_id=7.0, vip="yes", extra_field={"x": 1})
+    # integral floats, 0/1 for booleans, extra fields, nullable column missing/NaN
+    record = dict(good_record(), age=41.0, row_id=7.0, vip=1, extra_field={"x": 1})
     record["score"] = float("nan")
     assert contract.validate_record(record, contract.features) == []
     record.pop("score")
     assert contract.validate_record(record, contract.features) == []
     # the target is not needed at serving time
     assert "label" not in good_record()
+
+
+def test_a_json_string_is_not_a_number_and_a_blank_string_is_a_value(contract):
+    """The rules mean what the reader produces: pandas reads "41" in a CSV as a number, JSON "41" is text."""
+    errors = contract.validate_record(dict(good_record(), age="41", vip="yes", segment=""), contract.features)
+    assert by_column(errors) == {"age": "type", "vip": "type", "segment": "allowed_values"}
 
 
 def test_invalid_record_reports_each_field(contract, frame):
@@ -182,7 +174,8 @@ def test_invalid_record_reports_each_field(contract, frame):
         ("age", "forty", "type"),
         ("age", [1], "type"),
         ("age", float("nan"), "required"),
-        ("age", "", "required"),
+        ("age", "", "type"),
+        ("age", "41", "type"),
         ("score", -0.1, "minimum"),
         ("score", float("-inf"), "not_finite"),
         ("joined", "2021-12-31", "minimum"),
@@ -274,80 +267,65 @@ def test_tolerated_invalid_share_from_edited_contract(contract_file, frame):
 # ------------------------------------------------------------------------------- check-data
 
 
-def test_check_data_main_clean(tmp_path, contract_file, capsys):
-    code = rt.check_data_main(
-        str(contract_file.parent / "train.csv"), as_json=False, contract_path=contract_file
-    )
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "OK" in out and f"{N} rows" in out
+@pytest.fixture(scope="module")
+def checked_project(tmp_path_factory):
+    """A rendered project whose data is a ';' file with decimal commas, read with the notebook's options."""
+    root = tmp_path_factory.mktemp("checkdata") / "check-demo"
+    frame = make_frame()
+    project = make_project(root, package="check_demo", df=frame, data_rel="data/train.csv", target="label",
+                           model_variable="", read_options={"format": "csv", "sep": ";", "decimal": ","})
+    return project, frame
 
 
-def test_check_data_main_violation_text_and_json(tmp_path, contract_file, frame, capsys):
+def test_check_data_reads_the_training_data_with_the_projects_options(checked_project):
+    project, _ = checked_project
+    assert ";" in project.data_file.read_text(encoding="utf-8").splitlines()[1]
+    done = project.run("check-data")
+    assert done.returncode == 0, show(done)
+    assert "OK" in done.stdout and f"{N} rows" in done.stdout
+
+
+def test_check_data_violation_text_and_json(checked_project, tmp_path):
+    project, frame = checked_project
     bad = frame.copy()
     bad.loc[[3, 4], "segment"] = "zzz"
     path = tmp_path / "bad.csv"
-    bad.to_csv(path, index=False)
-
-    assert rt.check_data_main(str(path), as_json=False, contract_path=contract_file) == 1
-    out = capsys.readouterr().out
-    assert "segment" in out and "allowed_values" in out and "'zzz'" in out
-
-    assert rt.check_data_main(str(path), as_json=True, contract_path=contract_file) == 1
-    report = json.loads(capsys.readouterr().out)  # exactly one JSON object
+    bad.to_csv(path, index=False, sep=";", decimal=",")
+    text = project.run("check-data", str(path))
+    assert text.returncode == 1, show(text)
+    assert "segment" in text.stdout and "allowed_values" in text.stdout and "'zzz'" in text.stdout
+    done = project.run("check-data", str(path), "--json")
+    assert done.returncode == 1
+    report = json.loads(done.stdout)  # exactly one JSON object
     assert report["ok"] is False and report["rows"] == N
-    assert report["violations"] == [
-        {
-            "column": "segment",
-            "rule": "allowed_values",
-            "count": 2,
-            "examples": ["zzz"],
-            "message": "2 values not in: a, b, c",
-        }
-    ]
-
-    assert (
-        rt.check_data_main(str(contract_file.parent / "train.csv"), as_json=True, contract_path=contract_file)
-        == 0
-    )
-    report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True and report["violations"] == []
+    assert report["violations"] == [{"column": "segment", "rule": "allowed_values", "count": 2,
+                                     "examples": ["zzz"], "message": "2 values not in: a, b, c"}]
 
 
-def test_check_data_main_unreadable(tmp_path, contract_file, capsys):
-    missing = tmp_path / "nope.csv"
-    assert rt.check_data_main(str(missing), as_json=False, contract_path=contract_file) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "nope.csv" in lines[0]
-
+def test_check_data_unreadable_files_exit_2_with_one_line(checked_project, tmp_path):
+    project, _ = checked_project
+    missing = project.run("check-data", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert "nope.csv" in missing.stderr.splitlines()[0], show(missing)
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"garbage")
-    assert rt.check_data_main(str(broken), as_json=True, contract_path=contract_file) == 2
-    report = json.loads(capsys.readouterr().out)
+    done = project.run("check-data", str(broken), "--json")
+    assert done.returncode == 2
+    report = json.loads(done.stdout)
     assert report["ok"] is False and "broken.parquet" in report["error"]
+    other = project.run("check-data", "--contract", str(tmp_path / "no.yaml"))
+    assert other.returncode == 2 and "no.yaml" in other.stderr
 
-    assert rt.check_data_main(str(missing), as_json=False, contract_path=tmp_path / "no.yaml") == 2
-    assert "no.yaml" in capsys.readouterr().err
 
-
-def test_check_data_main_default_contract_from_settings(tmp_path, contract_file, frame, monkeypatch, capsys):
-    """Inside a package, ``contract_path=None`` falls back to ``settings.CONTRACT_PATH``."""
-    pkg = tmp_path / "pkgroot" / "demo_pkg"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("", encoding="utf-8")
-    (pkg / "settings.py").write_text(
-        f"from pathlib import Path\nCONTRACT_PATH = Path({str(contract_file)!r})\n"
-    )
-    shutil.copy(RUNTIME, pkg / "contract.py")
-    monkeypatch.syspath_prepend(str(pkg.parent))
-    from demo_pkg import contract as packaged
-
-    assert packaged.check_data_main(str(contract_file.parent / "train.csv"), as_json=True) == 0
-    assert json.loads(capsys.readouterr().out)["contract"] == str(contract_file)
-    for name in [m for m in sys.modules if m.startswith("demo_pkg")]:
-        monkeypatch.delitem(sys.modules, name)
+def test_check_data_snapshot_is_the_table_as_the_project_reads_it(checked_project, tmp_path):
+    project, frame = checked_project
+    out = tmp_path / "snap" / "train.parquet"
+    done = project.run("check-data", "--snapshot", str(out))
+    assert done.returncode == 0, show(done)
+    snap = pd.read_parquet(out)
+    assert list(snap.columns) == list(frame.columns)
+    assert snap["score"].dtype == "float64" and snap["score"].dropna().round(4).tolist() == \
+        frame["score"].dropna().round(4).tolist()
 
 
 def test_jsonable_examples_for_dates_and_numpy(contract, frame):

@@ -204,7 +204,7 @@ def test_broken_notebook_fails_clearly_and_baseline_carries(tmp_path):
     assert failed.returncode != 0
     message = failed.stderr.strip().splitlines()
     line_no = 8 + DATA_HELPER.count("\n")  # the line in BROKEN_MODULE, after the prologue adopt adds
-    assert any(f"from_notebook.py:{line_no} (cell 3)" in line and "KeyError" in line for line in message), show(failed)
+    assert any(f"from_notebook.py:{line_no}" in line and "KeyError" in line for line in message), show(failed)
     assert "train --baseline" in failed.stderr
     base = project.run("train", "--baseline")
     assert base.returncode == 0, show(base)

@@ -29,18 +29,59 @@ def _finding_line(f: Finding) -> str:
 
 def _dependency_line(r: Requirement) -> str:
     """What became of one requirement in the generated project, said out loud."""
+    import re
+
     from .answers import NOT_RUNTIME, TEMPLATE_DEPENDENCIES
 
-    line = f"- `{r.pip()}`" + (f" (from {r.source})" if r.source else "")
-    name = r.distribution.lower()
+    line = f"- `{r.declared()}`" + (f" (from {r.source})" if r.source else "")
+    if r.declared_as:
+        line += f", a name that stands for `{r.distribution}`"
+    name = re.sub(r"[-_.]+", "-", r.distribution).lower()
+    why = f" ({'offline rule: ' if r.pin_by_rule else ''}{r.pin_reason})" if r.pin_reason else ""
     if name in NOT_RUNTIME:
         return line + ": notebook-only, not installed by the project"
     if name in TEMPLATE_DEPENDENCIES:
         return line + (": the project uses the template's current requirement instead of this pin"
                        if r.specifier else ": provided by the template")
+    if not r.used:
+        if r.optional:
+            return line + ": an optional import of the training code (inside `try: ... except ImportError`): " \
+                          "not installed"
+        return line + (": imported only by other notebooks, not by the training code: not installed" if r.modules
+                       else ": declared but not imported by the training code: not installed")
+    if not r.on_index:
+        return line + f": not installed{why}; install it from where it comes from"
     if r.pin_dropped:
-        return line + f": years old, so the project asks for `{r.project_pip()}`"
-    return line + f": in `pyproject.toml` as `{r.project_pip()}`"
+        return line + f": pin dropped{why}, so the project asks for `{r.project_pip()}`"
+    return line + f": in `pyproject.toml` as `{r.project_pip()}`{why}"
+
+
+def _dependency_section(p: Prepared) -> list[str]:
+    from .inspect.pins import DEFAULT_PYTHON
+
+    python = p.answers.get("python_version") or DEFAULT_PYTHON
+    return [
+        "", "### Dependencies: what became of every requirement", "",
+        "Only distributions imported by the training notebook (or by the modules of this repository it "
+        "imports) go into `pyproject.toml`. A declared pin is kept when the package index has a release it "
+        f"admits that installs on Python {python} (Linux x86_64); otherwise the project asks for the bare name.",
+        "",
+    ] + ([_dependency_line(r) for r in p.facts.requirements] or ["- none"])
+
+
+def _modernised_section(p: Prepared) -> list[str]:
+    """Every rewrite made in the notebook module (``modernised`` findings), in cell order."""
+    rewrites = sorted((x for x in p.findings if x.code == "modernised" and x.evidence),
+                      key=lambda x: (x.path or "", x.evidence.cell or 0, x.evidence.line or 0))
+    if not rewrites:
+        return []
+    module = f"src/{p.answers['package_name']}/{p.answers.get('notebook_module') or 'from_notebook'}.py"
+    return [
+        "", "### Modernised in the module", "",
+        f"Where a safe rewrite exists, `{module}` uses current APIs and Python 3 instead of what the notebook "
+        "wrote; each changed line ends with `# [shipyard] was: <the line as written>`. The notebook is unchanged.",
+        "",
+    ] + [f"- `{x.evidence.where()}`: {x.message}" for x in rewrites if x.evidence]
 
 
 def render_adoption(p: Prepared) -> str:
@@ -94,9 +135,10 @@ def render_adoption(p: Prepared) -> str:
                      f"{len(nb.code_cells)} code cells{extra}")
     lines += ["", "### Data files", ""]
     lines += [f"- `{d.path}` ({d.format}, {d.size_bytes:,} bytes)" for d in f.data_files] or ["- none"]
-    lines += ["", "### Dependencies (from the imports and declared requirements)", ""]
-    lines += [_dependency_line(r) for r in f.requirements] or ["- none"]
-    notes = [x for x in p.findings if x.severity is Severity.INFO]
+    lines += _dependency_section(p)
+    lines += _modernised_section(p)
+    # the rewrites have their own section; a removed API they settled is told there too
+    notes = [x for x in p.findings if x.severity is Severity.INFO and x.code not in ("modernised", "removed-api")]
     if notes:
         lines += ["", "### Notes", ""] + [_finding_line(x) for x in notes]
     generated = sorted({str(op.path) for op in p.plan.ops if op.action is not Action.SKIP} | {"ADOPTION.md"})

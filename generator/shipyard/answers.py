@@ -19,6 +19,8 @@ TEMPLATE_DEPENDENCIES = {
     "mlflow-skinny", "mlflow", "sqlalchemy", "alembic", "pandas", "scikit-learn", "skops", "fastapi",
     "uvicorn", "prometheus-client", "pyyaml", "pyarrow", "matplotlib", "numpy",
 }
+#: Frameworks the template has a dedicated path for (others go through its generic path).
+KNOWN_FRAMEWORKS = {"sklearn", "xgboost", "lightgbm", "statsmodels", "torch", "keras", "tensorflow", "unknown"}
 #: Never installable from PyPI, or only useful inside Jupyter.
 NOT_RUNTIME = {"google-colab", "ipython", "ipykernel", "jupyter", "notebook", "ipywidgets", "jupyterlab"}
 
@@ -56,8 +58,9 @@ def package_name(name: str, facts: RepoFacts) -> tuple[str, str]:
 
 #: Answers a flag overrides, even when a previous adoption recorded them.
 _FLAG_KEYS = {"name": ("project_name", "package_name"), "owner": ("owner_email",),
-              "target": ("target_column",), "data": ("data_path", "dataset_name"),
-              "notebook": ("notebook_path", "model_variable", "model_class", "model_framework")}
+              "target": ("target_column", "target_source"),
+              "data": ("data_path", "dataset_name", "read_options", "target_source"),
+              "notebook": ("notebook_path", "model_variable", "model_class", "model_framework", "model_file")}
 
 
 def recorded_answers(root: Path) -> dict[str, Any]:
@@ -129,9 +132,12 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
     data_path = facts.data_file.value if facts.data_file else ""
     target = facts.target.value if facts.target else ""
     model = facts.model
+    # Only what the training code imports, and never what the template provides or a notebook-only tool;
+    # pins that cannot be installed were already dropped by inspection (see inspect/dependencies.py).
     deps = sorted(
         {r.project_pip() for r in facts.requirements
-         if r.distribution.lower() not in TEMPLATE_DEPENDENCIES | NOT_RUNTIME},
+         if r.used and r.on_index
+         and re.sub(r"[-_.]+", "-", r.distribution).lower() not in TEMPLATE_DEPENDENCIES | NOT_RUNTIME},
         key=str.lower,
     )
     answers: dict[str, Any] = {
@@ -149,7 +155,10 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
         if model else "none",
         "data_path": data_path or "data/train.csv",
         "dataset_name": slugify(Path(data_path).stem) if data_path else "train",
+        "read_options": dict(facts.read_options) or {"format": "csv"},
         "target_column": target or "target",
+        "target_source": facts.target_source or target or "target",
+        "model_file": facts.model_file,
         "task": facts.task if facts.task in ("classification", "regression") else "classification",
         "dependencies": deps,
         "shipyard_version": __version__,
@@ -158,6 +167,9 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
                                             ("target", flags.target), ("data", flags.data),
                                             ("notebook", flags.notebook)) if value}
     answers = merge_previous(answers, previous, flags_given)
+    from .contracts import datacontract_reads_directly
+
+    answers["contract_snapshot"] = not datacontract_reads_directly(dict(answers["read_options"]), facts.columns)
     if facts.python_version and re.fullmatch(r"3\.(1[0-3])", facts.python_version):
         answers["python_version"] = facts.python_version
     if model is not None and (model.framework in ("torch", "keras", "tensorflow") or model.class_name == "Booster"):
@@ -168,6 +180,21 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
             message=f"`train` cannot re-fit {what}: wrap it in a class with fit(X, y) and predict(X) in "
                     f"src/{pkg}/from_notebook.py (or use the scikit-learn API, e.g. XGBClassifier); "
                     "`train --baseline` carries the project meanwhile",
+        ))
+    elif model is not None and model.framework not in KNOWN_FRAMEWORKS:
+        findings.append(Finding(
+            code="model-framework-generic", severity=Severity.WARNING, evidence=model.evidence,
+            message=f"{model.class_name or model.variable} ({model.framework}) has no dedicated path in the template: "
+                    "`train` re-fits it through its scikit-learn API (fit/predict/get_params) and logs it with "
+                    "MLflow's sklearn flavour (cloudpickle), or as a pyfunc model when it only has predict(); "
+                    "check the first `train`",
+        ))
+    if facts.model_file:
+        findings.append(Finding(
+            code="model-file", severity=Severity.INFO, evidence=Evidence(path=facts.model_file),
+            message=f"the notebook saves its model to {facts.model_file}, which is committed: `train --from-file` "
+                    "evaluates and registers that file without re-running the notebook (loading a pickle runs "
+                    "code: only a committed, unchanged file is loaded)",
         ))
     if not data_path:
         findings.append(Finding(

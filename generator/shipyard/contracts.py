@@ -1,6 +1,6 @@
 """Data contracts: infer an ODCS v3.1.0 contract from a table, dump and validate it.
 
-Tables are read by :mod:`shipyard.datafiles` (``load_table`` is re-exported here).
+Tables are read by :mod:`shipyard.datafiles`, that is by the generated project's own reader.
 
 The contract is a *draft* (``status: draft``) describing what the training data looked like
 when ``shipyard adopt`` ran. It is written to ``contracts/<dataset>.odcs.yaml`` in the generated
@@ -50,7 +50,6 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .datafiles import load_table  # noqa: F401 - re-exported: reading is part of this module's API
 from .errors import InputFileError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,6 +81,64 @@ def contract_id(dataset_name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"shipyard:dataset:{dataset_name}"))
 
 
+#: Reader options under which DuckDB's own CSV sniffing (what `datacontract test` uses) reads a file
+#: the way pandas does with the same options; any other option means datacontract reads a snapshot.
+_DUCKDB_SAFE_OPTIONS = {"format", "sep", "delimiter", "encoding", "parse_dates", "low_memory", "engine"}
+# DuckDB's own latin-1 decoder refuses real cp1252/latin-1 files ("File is not latin-1 encoded"): those
+# are snapshotted too.
+_DUCKDB_ENCODINGS = {"utf-8": "UTF-8", "utf8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}
+_MADE_UP_NAME = re.compile(r"^Unnamed: \d+$|\.\d+$")
+
+
+def snapshot_path(dataset_name: str) -> str:
+    """Where the project writes the training table as Parquet for datacontract-cli, when it must."""
+    return f"build/contract/{dataset_name}.parquet"
+
+
+def datacontract_reads_directly(read_options: dict[str, Any], columns: tuple[str, ...] | list[str] = ()) -> bool:
+    """Whether `datacontract test` (DuckDB) reads the file itself as the project's reader does.
+
+    CSV with only a separator, an encoding DuckDB knows and dates; Parquet; JSON; a first-sheet
+    .xlsx with its header in row 1. Anything else (decimal commas, a preamble, `names=`, `.xls`,
+    `na_values`, ...) makes the project write a Parquet snapshot for it (`check-data --snapshot`).
+    """
+    fmt = read_options.get("format", "csv")
+    keys = set(read_options) - {"format"}
+    if any(_MADE_UP_NAME.search(str(c)) for c in columns):
+        return False  # pandas named an empty or repeated header ("Unnamed: 3", "price.1"); DuckDB names it otherwise
+    if fmt == "csv":
+        encoding = str(read_options.get("encoding") or "utf-8").lower()
+        return keys <= _DUCKDB_SAFE_OPTIONS and encoding in _DUCKDB_ENCODINGS
+    if fmt == "parquet":
+        return not keys
+    if fmt == "json":
+        return keys <= {"lines"}
+    return False
+
+
+def server_entry(data_path: str, dataset_name: str, read_options: dict[str, Any],
+                 columns: list[str] | None = None) -> dict[str, Any]:
+    """The contract's one ``servers`` entry: the training file, or its Parquet snapshot."""
+    if datacontract_reads_directly(read_options, columns or []):
+        fmt = read_options.get("format", "csv")
+        server: dict[str, Any] = {"server": "training-data", "type": "local", "path": data_path,
+                                  "format": {"csv": "csv", "parquet": "parquet", "json": "json"}[fmt]}
+        if fmt == "json" and read_options.get("lines"):
+            server["delimiter"] = "new_line"
+        encoding = str(read_options.get("encoding") or "").lower()
+        if encoding and _DUCKDB_ENCODINGS.get(encoding, "UTF-8") != "UTF-8":
+            server["encoding"] = _DUCKDB_ENCODINGS[encoding]
+        server["description"] = (f"The training data, read by datacontract-cli itself: run "
+                                 f"`datacontract test contracts/{dataset_name}.odcs.yaml` from the project root.")
+        return server
+    return {
+        "server": "training-data", "type": "local", "path": snapshot_path(dataset_name), "format": "parquet",
+        "description": (f"{data_path} as the project reads it, as Parquet: datacontract-cli cannot read the file "
+                        "itself the way the project does. `make contract-test` writes it (`check-data --snapshot`) "
+                        "and runs `datacontract test`."),
+    }
+
+
 def infer_contract(
     df: pd.DataFrame,
     *,
@@ -90,6 +147,7 @@ def infer_contract(
     owner_email: str,
     target_column: str | None,
     description: str = "",
+    read_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Infer a draft ODCS v3.1.0 data contract from ``df`` (see the module docstring)."""
     names = [str(c) for c in df.columns]
@@ -114,7 +172,7 @@ def infer_contract(
         )
 
     n_rows = int(len(df))
-    truncated = bool(df.attrs.get("shipyard_truncated", False))
+    truncated = bool(df.attrs.get("truncated", False))
     properties = [
         _infer_property(name, df.iloc[:, i], n_rows, is_target=(name == target))
         for i, name in enumerate(names)
@@ -166,6 +224,7 @@ def infer_contract(
             "name": f"{dataset_name} owners",
             "members": [{"username": owner_email, "role": "owner"}],
         },
+        "servers": [server_entry(str(data_path), dataset_name, dict(read_options or {"format": "csv"}), names)],
         "schema": [
             {
                 "name": dataset_name,

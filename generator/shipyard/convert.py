@@ -1,9 +1,10 @@
 """The training notebook's code becomes a module of the generated package.
 
 jupytext does the notebook -> ``py:percent`` conversion; Shipyard first
-neutralises magics and shell escapes, comments out cells that are not Python 3
-(saying why), and points data paths at files of the project. The notebook
-itself is never modified.
+neutralises magics and shell escapes, rewrites removed APIs and Python 2 syntax
+where a safe rewrite exists (:mod:`shipyard.modernise`), comments out cells that
+are still not Python 3 (saying why), and points data paths at files of the
+project. The notebook itself is never modified.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from .facts import DataRef, Evidence, Finding, Severity
 from .inspect.notebooks import neutralise
+from .modernise import Moderniser
 
 MARK = "# [shipyard] "
 _GPU = re.compile(r"\.cuda\(\)|device\s*=\s*['\"]cuda|\.to\(\s*['\"]cuda")
@@ -110,6 +112,19 @@ def _comment_out(source: str, why: str) -> str:
     return "\n".join(lines)
 
 
+def _number_cells(body: str, numbers: list[int]) -> str:
+    """Title each ``# %%`` marker with the notebook cell it comes from: ``# %% cell 7`` (jupytext keeps
+    titles), so `train` reports progress and errors by the cell numbers Jupyter shows."""
+    lines = body.split("\n")
+    marker = iter(numbers)
+    for i, line in enumerate(lines):
+        if line == "# %%" or line.startswith("# %% ["):
+            number = next(marker, None)
+            if number is not None:
+                lines[i] = f"# %% cell {number}" + line[len("# %%"):]
+    return "\n".join(lines)
+
+
 def notebook_to_module(root: Path, notebook: str, *, package: str, model_variable: str,
                        refs: Iterable[DataRef]) -> Converted:
     """Convert ``notebook`` (repo-relative) into the text of a Python module."""
@@ -125,10 +140,13 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
     findings: list[Finding] = []
     rewritten: list[tuple[str, str]] = []
     cells = []
+    numbers: list[int] = []  # the notebook cell each module cell comes from (1-based, all cells counted)
+    moderniser = Moderniser()  # one per notebook: imports of earlier cells resolve names in later ones
     for index, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             if cell.cell_type in ("markdown", "raw") and cell.source.strip():
                 cells.append(v4.new_markdown_cell(cell.source))
+                numbers.append(index)
             continue
         source, done, failed = _rewrite_paths(cell.source, [r for r in refs if r.evidence.cell == index])
         rewritten += done
@@ -149,6 +167,9 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
                 message=f"cell {index} moves work to a GPU (.cuda() / device='cuda'); CI runners and the "
                         "container have none: make the device conditional (torch.cuda.is_available())"))
         source = neutralise(source)
+        modern = moderniser.cell(source)
+        source = modern.source
+        findings += modern.findings(notebook, index)
         try:
             ast.parse(source)
         except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes in the source
@@ -160,9 +181,11 @@ def notebook_to_module(root: Path, notebook: str, *, package: str, model_variabl
                 message=f"cell {index} is not Python 3 and was commented out in the module; port it by hand",
             ))
         cells.append(v4.new_code_cell(source))
+        numbers.append(index)
+    findings += moderniser.summary(notebook)
     out = v4.new_notebook(cells=cells)
     out.metadata["jupytext"] = {"notebook_metadata_filter": "-all", "cell_metadata_filter": "-all"}
-    body = jupytext.writes(out, fmt="py:percent")
+    body = _number_cells(jupytext.writes(out, fmt="py:percent"), numbers)
     notebook_dir = str(Path(notebook).parent.as_posix()) or "."
     text = PROLOGUE.format(notebook=notebook, package=package, model=model_variable or "(none found)",
                            notebook_dir=notebook_dir) + body

@@ -100,21 +100,35 @@ class Import:
 
 @dataclass(frozen=True, kw_only=True)
 class Requirement:
-    """A PyPI distribution the notebooks need, with a version spec when one was declared."""
+    """A PyPI distribution the notebooks import or the repo declares, and what the project makes of it."""
 
-    distribution: str  # "scikit-learn"
-    specifier: str = ""  # "==1.2.0", ">=1.3" or ""
+    distribution: str  # "scikit-learn" (a declared alias such as "sklearn" is replaced by the real name)
+    specifier: str = ""  # as declared: "==1.2.0", ">=1.3" or ""
     source: str = ""  # file the pin came from ("requirements.txt", "environment.yml", ...)
-    modules: tuple[str, ...] = ()  # import names that led here
-    # True when the declared pin is years old (e.g. scikit-learn==0.19): ``specifier`` keeps it as
-    # declared, the generated project installs a current version (see ``project_pip``).
+    modules: tuple[str, ...] = ()  # import names that led here (in any notebook or local module)
+    # True when the code the project runs imports it: the training notebook and the repo's modules it
+    # imports, transitively. Only these are project dependencies; the others are reported, not installed.
+    used: bool = True
+    optional: bool = False  # the code the project runs imports it only inside ``try: ... except ImportError``
+    # True when the declared pin is not carried into the project: it cannot be installed on the project's
+    # Python (or, for a distribution the template provides, it is years old). ``specifier`` keeps it as
+    # declared; the project asks for the bare distribution (see ``project_pip``).
     pin_dropped: bool = False
+    pin_reason: str = ""  # why the pin was kept or dropped ("1.8.0 has no wheel for CPython 3.11 ...")
+    pin_by_rule: bool = False  # decided offline by rule, not by asking the package index
+    # False when the package index has no project of that name: not written into pyproject.toml.
+    on_index: bool = True
+    declared_as: str = ""  # the name as declared when it was an alias ("sklearn"), else ""
 
     def pip(self) -> str:
         return f"{self.distribution}{self.specifier}"
 
+    def declared(self) -> str:
+        """The requirement as the repo declares it (``sklearn==0.19``)."""
+        return f"{self.declared_as or self.distribution}{self.specifier}"
+
     def project_pip(self) -> str:
-        """The requirement line for the generated project: ancient pins are dropped."""
+        """The requirement line for the generated project: a dropped pin becomes the bare name."""
         return self.distribution if self.pin_dropped else self.pip()
 
 
@@ -138,6 +152,12 @@ class DataRef:
     # The argument's source text when it is not a single string literal (``os.path.join("data", f)``,
     # f-strings, names): ``literal`` then holds the evaluated path, which is not in the source.
     expression: str = ""
+    # The read call's other arguments as the notebook wrote them (``sep=";"``, ``header=None``,
+    # ``names=[...]``, ``sheet_name=...``), evaluated when they are literals; ``format`` is the reader
+    # family ("csv", "excel", "parquet", "json"; "" for calls the project cannot read).
+    options: tuple[tuple[str, object], ...] = ()
+    unresolved_options: tuple[str, ...] = ()  # arguments that are not literals (``names=cols``)
+    format: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,6 +209,17 @@ class RepoFacts:
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     # Why ``model`` was chosen (value = the model variable; candidates = the other fitted estimators).
     model_choice: Choice | None = None
+    # How the project reads ``data_file``: the notebook's read call completed, or sniffed (see
+    # the template's tables.py). JSON-able values; ``format`` is always there when data was chosen.
+    read_options: tuple[tuple[str, object], ...] = ()
+    # The raw column the target is computed from when the notebook derives it
+    # (``df["y"] = df.label.map(...)`` gives "label"); equals ``target`` when the data holds it.
+    target_source: str = ""
+    # A model file the training notebook saves that is committed in the repo (``joblib.dump(m, "m.pkl")``),
+    # for the chosen model; ``model_files`` has every (variable, path) the training notebook saves.
+    model_file: str = ""
+    model_files: tuple[tuple[str, str], ...] = ()
+    columns: tuple[str, ...] = ()  # the data's columns as the project reads it
 
     def notebook(self, path: str) -> Notebook | None:
         return next((nb for nb in self.notebooks if nb.path == path), None)

@@ -15,10 +15,13 @@ from ..facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
 from ._walk import RepoFiles, data_format, walk
 from .choose import choose_data, choose_model, choose_target, choose_task, choose_training_notebook
 from .data import data_files, positional_row_drops, scan_data
-from .imports import build_requirements, scan_imports
+from .dependencies import build_requirements
+from .imports import scan_imports
 from .model import NotebookModel, scan_models
 from .notebooks import ReadNotebook, cell_parses, neutralise, read_notebook
+from .reading import peek, read_options, target_values
 from .requirements import declared_requirements
+from .saved import choose_model_file, saved_models
 
 __all__ = ["inspect_repo", "neutralise", "cell_parses"]
 
@@ -125,8 +128,6 @@ def inspect_repo(
     findings.extend(scan.findings)
     declared = declared_requirements(root, list(files.sizes))
     findings.extend(declared.findings)
-    requirements, pin_findings = build_requirements(scan, declared)
-    findings.extend(pin_findings)
 
     data_scan = scan_data(notebooks, files)
     findings.extend(data_scan.findings)
@@ -135,8 +136,19 @@ def inspect_repo(
     models: list[NotebookModel] = [scan_models(nb) for nb in notebooks]
     by_path = {m.path: m for m in models}
     training = choose_training_notebook(models, notebook)
+    # Only what the training notebook runs (and the repo modules it imports) is a project dependency.
+    requirements, pin_findings = build_requirements(
+        scan, declared, notebook=training.value if training else None, python_version=declared.python_version
+    )
+    findings.extend(pin_findings)
     nbm = by_path.get(training.value) if training else None
-    chosen, model_choice = choose_model(nbm) if nbm else (None, None)
+    read = next((nb for nb in notebooks if training and nb.path == training.value), None)
+    saved = saved_models(read, files) if read is not None else []
+    fitted = {f.fit.variable for f in (nbm.fits if nbm else [])}
+    kept = [s for s in saved if s.variable in fitted]
+    chosen, model_choice = (choose_model(nbm, (kept[-1].variable, kept[-1].path, kept[-1].cell) if kept else None)
+                            if nbm else (None, None))
+    model_file = choose_model_file(saved, chosen.fit.variable) if chosen else ""
     if chosen is None:
         where = f" in {training.value}" if training else ""
         findings.append(
@@ -164,17 +176,20 @@ def inspect_repo(
 
         hints = target_candidates(nbm, chosen)
         frame = hints[0].frame if hints else ""
-    data_choice = choose_data(files, data_scan, data, training.value if training else None, nbm, frame)
+    data_choice, data_ref = choose_data(files, data_scan, data, training.value if training else None, nbm, frame)
+    options: dict[str, object] = {}
+    sample = None
+    if data_choice is not None:
+        options, read_findings = read_options(root, data_choice.value, data_ref)
+        sample, peek_findings = peek(root, data_choice.value, options)
+        findings.extend(read_findings + peek_findings)
+    columns = [str(c) for c in sample.columns] if sample is not None else None
     target_choice, target_findings = choose_target(
-        root, target, nbm, chosen, data_choice.value if data_choice else None
+        columns, target, nbm, chosen, data_choice.value if data_choice else None
     )
     findings.extend(target_findings)
-    task = choose_task(
-        root,
-        chosen,
-        data_choice.value if data_choice else None,
-        target_choice.value if target_choice else None,
-    )
+    source = target_source(target_choice.value if target_choice else "", columns, nbm)
+    task = choose_task(chosen, target_values(sample, source))
 
     if declared.python_version and _older_than(declared.python_version, (3, 9)):
         findings.append(
@@ -222,7 +237,38 @@ def inspect_repo(
         python_version=declared.python_version,
         findings=tuple(findings),
         model_choice=model_choice,
+        read_options=tuple(options.items()),
+        target_source=source,
+        columns=tuple(columns or ()),
+        model_file=model_file,
+        model_files=tuple((s.variable, s.path) for s in saved),
     )
+
+
+def target_source(target: str, columns: list[str] | None, nbm: NotebookModel | None) -> str:
+    """The column of the data the target comes from: itself, or what the notebook derives it from
+    (``df["y"] = df.label.map(...)``, a rename, or ``df.columns = [...]`` naming it by position)."""
+    if not target or columns is None:
+        return target
+    seen: set[str] = set()
+    column = target
+    while column not in columns and column not in seen:
+        seen.add(column)
+        if nbm is not None and column in nbm.column_sources:
+            column = nbm.column_sources[column]
+            continue
+        renamed = [names for names in (nbm.column_lists if nbm else []) if column in names and len(names) == len(columns)]
+        if renamed:
+            column = columns[renamed[0].index(column)]
+            continue
+        # `df.columns = df.columns.str.strip()` (or .lower()): the same name, spelt as the file has it
+        spelt = [c for c in columns if _plain(c) == _plain(column)]
+        return spelt[0] if len(spelt) == 1 else ""
+    return column if column in columns else ""
+
+
+def _plain(name: str) -> str:
+    return " ".join(str(name).split()).lower().replace(" ", "_")
 
 
 def _older_than(version: str, floor: tuple[int, ...]) -> bool:

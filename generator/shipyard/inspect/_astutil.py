@@ -138,6 +138,46 @@ def const_str(node: ast.AST | None, env: Mapping[str, str], aliases: Aliases | N
     return None
 
 
+_NOT_LITERAL = object()
+
+
+def literal_value(node: ast.AST | None, literals: Mapping[str, object], env: Mapping[str, str],
+                  aliases: Aliases | None = None) -> object:
+    """A literal argument's value (numbers, strings, None, booleans, lists, tuples and dicts of them),
+    also through names bound earlier to such values (``literals``) or to known strings (``env``);
+    ``_NOT_LITERAL`` otherwise. Tuples come back as lists (the value is stored as JSON)."""
+    if node is None:
+        return _NOT_LITERAL
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str | int | float | bool | type(None)) else _NOT_LITERAL
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = literal_value(node.operand, literals, env, aliases)
+        return -inner if isinstance(inner, int | float) and not isinstance(inner, bool) else _NOT_LITERAL
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        items = [literal_value(e, literals, env, aliases) for e in node.elts]
+        return _NOT_LITERAL if any(i is _NOT_LITERAL for i in items) else items
+    if isinstance(node, ast.Dict):
+        if any(k is None for k in node.keys):
+            return _NOT_LITERAL
+        keys = [literal_value(k, literals, env, aliases) for k in node.keys]
+        values = [literal_value(v, literals, env, aliases) for v in node.values]
+        if any(x is _NOT_LITERAL for x in keys + values) or not all(isinstance(k, str | int) for k in keys):
+            return _NOT_LITERAL
+        return dict(zip(keys, values, strict=True))
+    if isinstance(node, ast.Name):
+        if node.id in literals:
+            return literals[node.id]
+        if node.id in env:
+            return env[node.id]
+        return _NOT_LITERAL
+    text = const_str(node, env, aliases)
+    return text if text is not None else _NOT_LITERAL
+
+
+def is_literal(value: object) -> bool:
+    return value is not _NOT_LITERAL
+
+
 def _join(parts: list[str]) -> str:
     out = ""
     for part in parts:

@@ -6,13 +6,11 @@ Each decision is a :class:`~shipyard.facts.Choice` with the reason and the flag 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from ..facts import Choice, DataRef
 from ._walk import RepoFiles, data_format, natural_key
 from .data import DataScan
 from .model import Fit, NotebookModel
-from .tables import column_values, guess_task
 from .target import choose_target, target_candidates
 
 __all__ = [
@@ -69,13 +67,19 @@ def choose_training_notebook(models: list[NotebookModel], override: str | None) 
     return Choice(value=best.path, reason=why, flag="--notebook", candidates=candidates, evidence=last)
 
 
-def choose_model(nbm: NotebookModel) -> tuple[Fit | None, Choice | None]:
+def choose_model(nbm: NotebookModel, saved: tuple[str, str, int] | None = None) -> tuple[Fit | None, Choice | None]:
+    """The notebook's model: the one it saves to a committed file (``saved`` = variable, path, cell),
+    else the last estimator it fits at the top level."""
     if not nbm.fits:
         return None, None
     usable = [f for f in nbm.fits if f.top_level and f.fit.variable] or nbm.fits
-    chosen = usable[-1]
+    kept = [f for f in usable if saved and f.fit.variable == saved[0]]
+    chosen = (kept or usable)[-1]
     fit = chosen.fit
-    reason = f"last estimator fitted in {nbm.path}, cell {fit.evidence.cell}"
+    if kept and saved:
+        reason = f"the notebook saves it to {saved[1]} (cell {saved[2]}), fitted in cell {fit.evidence.cell}"
+    else:
+        reason = f"last estimator fitted in {nbm.path}, cell {fit.evidence.cell}"
     if not chosen.top_level:
         reason += " (inside a function: the variable may not exist at module level)"
     labels = []
@@ -104,6 +108,11 @@ def _origin(nbm: NotebookModel | None, variable: str) -> str:
     return variable
 
 
+def _readable(ref: DataRef) -> bool:
+    """A read the project can repeat: a pandas reader call, or a data file by its suffix."""
+    return bool(ref.resolved) and bool(ref.format or data_format(ref.resolved or ""))
+
+
 def choose_data(
     files: RepoFiles,
     scan: DataScan,
@@ -111,15 +120,15 @@ def choose_data(
     training: str | None,
     nbm: NotebookModel | None,
     frame: str,
-) -> Choice | None:
+) -> tuple[Choice | None, DataRef | None]:
+    """The training data and the read call it comes from (None when it was not read by code)."""
     if override:
-        return Choice(value=override, reason="given with --data", flag="--data")
+        given = next((ref for path, ref in scan.refs if path == training and ref.resolved == override), None)
+        return Choice(value=override, reason="given with --data", flag="--data"), given
     chained_paths = {ref.resolved for _, ref in scan.refs if id(ref) in scan.chained and ref.resolved}
-    reads: list[DataRef] = [
-        ref
-        for path, ref in scan.refs
-        if path == training and ref.resolved and id(ref) not in scan.chained and data_format(ref.resolved)
-    ]
+    # What the training notebook reads is its data, even when another notebook of a chain wrote it:
+    # a committed intermediate file (X_train.csv, a cleaned CSV) is what its model is fitted on.
+    reads: list[DataRef] = [ref for path, ref in scan.refs if path == training and _readable(ref)]
     if reads:
         want = _origin(nbm, frame) if frame else ""
         linked = [r for r in reads if want and _origin(nbm, scan.variables.get(id(r), "")) == want]
@@ -137,18 +146,20 @@ def choose_data(
         reason = f"read by {training} ({where}, {ref.call})"
         if len({r.resolved for r in reads}) > 1:
             reason += f"; chosen as {why}"
+        if id(ref) in scan.chained:
+            reason += "; another notebook writes it, the committed copy is used"
         return Choice(
             value=ref.resolved or "",
             reason=reason,
             flag="--data",
             candidates=tuple(dict.fromkeys(r.resolved or "" for r in reads)),
             evidence=ref.evidence,
-        )
+        ), ref
     if training is None:
         counts: dict[str, list[DataRef]] = {}
         for _path, ref in scan.refs:
-            if ref.resolved and id(ref) not in scan.chained and data_format(ref.resolved):
-                counts.setdefault(ref.resolved, []).append(ref)
+            if _readable(ref) and id(ref) not in scan.chained:
+                counts.setdefault(ref.resolved or "", []).append(ref)
         if counts:
             best = max(counts, key=lambda p: (len(counts[p]), files.sizes.get(p, 0)))
             ref = counts[best][0]
@@ -159,12 +170,12 @@ def choose_data(
                 flag="--data",
                 candidates=tuple(counts),
                 evidence=ref.evidence,
-            )
+            ), ref
     pool = [p for p in files.data_files if p not in chained_paths]
     csvs = [p for p in pool if data_format(p) in ("csv", "tsv")]
     choice_pool = csvs or pool
     if not choice_pool:
-        return None
+        return None, None
     largest = max(choice_pool, key=lambda p: files.sizes[p])
     kind = "CSV" if csvs else "data file"
     why = "no data read by the training notebook resolved" if training else "no training notebook"
@@ -173,14 +184,37 @@ def choose_data(
         reason=f"largest {kind} in the repository ({why})",
         flag="--data",
         candidates=tuple(sorted(choice_pool, key=lambda p: -files.sizes[p])[:10]),
-    )
+    ), None
 
 
-def choose_task(root: Path, fit: Fit | None, data_path: str | None, target: str | None) -> str:
+def choose_task(fit: Fit | None, values: list[object] | None) -> str:
+    """The fit's task when its class says it, else from the target's values (``values``, as read)."""
     if fit is not None and fit.fit.task != "unknown":
         return fit.fit.task
-    if data_path and target:
-        values = column_values(root / data_path, target)
-        if values:
-            return guess_task(values)
+    if values:
+        return guess_task(values)
     return "unknown"
+
+
+def guess_task(values: list[object]) -> str:
+    """classification when values are strings/booleans or few distinct integers, else regression."""
+    import math
+
+    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not present:
+        return "unknown"
+    distinct = set(present)
+    numbers: list[float] = []
+    for value in distinct:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            try:
+                numbers.append(float(value))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return "classification"
+            if isinstance(value, bool):
+                return "classification"
+            continue
+        numbers.append(float(value))
+    if all(n.is_integer() for n in numbers) and len(distinct) <= 10:
+        return "classification"
+    return "regression"

@@ -16,7 +16,18 @@ import re
 from dataclasses import dataclass, field
 
 from ..facts import DataFile, DataRef, Evidence, Finding, Severity
-from ._astutil import Aliases, Cell, const_str, dotted, line_of, source_of, walk_ordered, written_literal
+from ._astutil import (
+    Aliases,
+    Cell,
+    const_str,
+    dotted,
+    is_literal,
+    line_of,
+    literal_value,
+    source_of,
+    walk_ordered,
+    written_literal,
+)
 from ._walk import RepoFiles, data_format, norm_name
 from .notebooks import ReadNotebook
 
@@ -53,6 +64,11 @@ PATH_KEYWORDS = (
     "source",
     "excel_writer",
 )
+# The reader family of a read call: the project reads "csv" (any delimited text), "excel", "parquet", "json".
+READ_FORMATS = {"read_csv": "csv", "read_table": "csv", "read_excel": "excel", "ExcelFile": "excel",
+                "read_parquet": "parquet", "read_json": "json"}
+# The second positional argument of a read call, by call.
+_SECOND_POSITIONAL = {"read_csv": "sep", "read_table": "sep", "read_excel": "sheet_name", "read_json": "orient"}
 _URL = re.compile(r"^[A-Za-z][\w+.-]*://")
 _FOREIGN_PREFIXES = ("/content/", "/kaggle/", "/gdrive/", "/drive/", "/mnt/", "/dbfs/", "/datasets/")
 
@@ -70,6 +86,9 @@ class Access:
     call: str
     variable: str  # name the result is assigned to ("" when none)
     snippet: str
+    options: tuple[tuple[str, object], ...] = ()
+    unresolved: tuple[str, ...] = ()
+    format: str = ""
 
 
 @dataclass
@@ -122,10 +141,38 @@ def _mode(call: ast.Call) -> str:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else "r"
 
 
+def read_options(call: ast.Call, name: str, literals: dict[str, object], env: dict[str, str],
+                 aliases: Aliases) -> tuple[tuple[tuple[str, object], ...], tuple[str, ...]]:
+    """The arguments of a read call besides the path, as the notebook wrote them (literals only)."""
+    from ..runtime import module
+
+    allowed = module("tables").ALLOWED_OPTIONS.get(READ_FORMATS.get(name, ""), set()) | {"delimiter"}
+    given: list[tuple[str, ast.AST]] = []
+    second = _SECOND_POSITIONAL.get(name)
+    if second and len(call.args) > 1:
+        given.append((second, call.args[1]))
+    given += [(k.arg, k.value) for k in call.keywords if k.arg and k.arg not in PATH_KEYWORDS]
+    options: list[tuple[str, object]] = []
+    unresolved: list[str] = []
+    for key, node in given:
+        if key not in allowed:
+            continue
+        value = literal_value(node, literals, env, aliases)
+        if is_literal(value):
+            options.append((key, value))
+        else:
+            unresolved.append(key)
+    if name == "read_table" and not any(k in ("sep", "delimiter") for k, _ in options + [(u, 0) for u in unresolved]):
+        options.append(("sep", "\t"))  # read_table's own default
+    return tuple(options), tuple(unresolved)
+
+
 def _scan_cell(
-    path: str, cell: Cell, aliases: Aliases, env: dict[str, str], scan: DataScan, findings: list[Finding]
+    path: str, cell: Cell, aliases: Aliases, env: dict[str, str], scan: DataScan, findings: list[Finding],
+    literals: dict[str, object] | None = None,
 ) -> None:
     assert cell.tree is not None
+    literals = {} if literals is None else literals
     assigned: dict[int, str] = {}
     for node in walk_ordered(cell.tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -139,11 +186,16 @@ def _scan_cell(
                 env[name] = value
             else:
                 env.pop(name, None)
+            literal = literal_value(node.value, literals, env, aliases) if value is None else value
+            if is_literal(literal) and not isinstance(node.value, ast.Name):
+                literals[name] = literal
+            else:
+                literals.pop(name, None)
             for inner in ast.walk(node.value):
                 if isinstance(inner, ast.Call):
                     assigned.setdefault(id(inner), name)
         elif isinstance(node, ast.Call):
-            _scan_call(path, cell, node, aliases, env, scan, findings, assigned.get(id(node), ""))
+            _scan_call(path, cell, node, aliases, env, scan, findings, assigned.get(id(node), ""), literals)
 
 
 def _scan_call(
@@ -155,6 +207,7 @@ def _scan_call(
     scan: DataScan,
     findings: list[Finding],
     variable: str,
+    literals: dict[str, object],
 ) -> None:
     qualified = aliases.resolve(node.func)
     name = node.func.attr if isinstance(node.func, ast.Attribute) else dotted(node.func)
@@ -199,6 +252,9 @@ def _scan_call(
     if value is None or not value.strip() or len(value) > 1000:
         return
     literal = written_literal(cell.code, arg)
+    options, unresolved = ((), ())
+    if name in READ_FORMATS and not is_open:
+        options, unresolved = read_options(node, name, literals, env, aliases)
     access = Access(
         notebook=path,
         cell=cell.index,
@@ -209,6 +265,9 @@ def _scan_call(
         call=name if not is_open else "open",
         variable=variable,
         snippet=evidence.snippet,
+        options=options,
+        unresolved=unresolved,
+        format=READ_FORMATS.get(name, "") if not is_open else "",
     )
     writing = (
         name in WRITE_CALLS or qualified == "numpy.save" or (is_open and any(c in _mode(node) for c in "wax"))
@@ -280,11 +339,11 @@ def scan_data(notebooks: list[ReadNotebook], files: RepoFiles) -> DataScan:
     for nb in notebooks:
         if not nb.is_python:
             continue
-        aliases, env = Aliases(), {}
+        aliases, env, literals = Aliases(), {}, {}
         findings: list[Finding] = []
         for cell in nb.cells:
             if cell.tree is not None:
-                _scan_cell(nb.path, cell, aliases, env, scan, findings)
+                _scan_cell(nb.path, cell, aliases, env, scan, findings, literals)
         for magic in nb.notebook.magics:
             if re.match(r"^%?cd\s", magic.snippet):
                 findings.append(
@@ -331,6 +390,9 @@ def _build_refs(scan: DataScan, files: RepoFiles) -> None:
             reason=reason,
             evidence=evidence,
             expression=read.expression,
+            options=read.options,
+            unresolved_options=read.unresolved,
+            format=read.format,
         )
         scan.refs.append((read.notebook, ref))
         scan.variables[id(ref)] = read.variable
@@ -343,8 +405,8 @@ def _build_refs(scan: DataScan, files: RepoFiles) -> None:
                     severity=Severity.INFO,
                     evidence=evidence,
                     message=f"{where} reads {read.literal!r}, which "
-                    f"{writers[0].notebook} cell {writers[0].cell} "
-                    "writes: an intermediate file of a notebook chain, not source data",
+                    f"{writers[0].notebook} cell {writers[0].cell} writes: a file of a notebook chain"
+                    + ("; the committed copy is what it reads" if resolved else ", not in the repository"),
                 )
             )
         elif kind == "url":

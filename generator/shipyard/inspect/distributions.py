@@ -1,4 +1,4 @@
-"""Import names -> PyPI distributions, conda names -> PyPI names, and what counts as an ancient pin."""
+"""Import names -> PyPI distributions, conda names -> PyPI names, declared aliases -> real distributions."""
 
 from __future__ import annotations
 
@@ -311,29 +311,23 @@ CONDA_TO_PYPI: dict[str, str | None] = {
 }
 _CONDA_SYSTEM = re.compile(r"^(lib|_|mkl|r-|cuda|nvidia|intel-|llvm|gcc|gxx|gfortran|msys2|m2-|vs20|ucrt)")
 
-# Distribution (normalised) -> first release considered current: pins below are "ancient".
-CURRENT_FROM: dict[str, tuple[int, ...]] = {
-    "scikit-learn": (1, 0),
-    "pandas": (1, 0),
-    "numpy": (1, 20),
-    "scipy": (1, 5),
-    "matplotlib": (3, 0),
-    "seaborn": (0, 11),
-    "tensorflow": (2, 0),
-    "keras": (2, 4),
-    "torch": (1, 8),
-    "xgboost": (1, 0),
-    "lightgbm": (3, 0),
-    "catboost": (1, 0),
-    "statsmodels": (0, 12),
-    "joblib": (1, 0),
-    "scikit-image": (0, 18),
-    "pillow": (8, 0),
-    "plotly": (4, 0),
-    "imbalanced-learn": (0, 8),
-    "opencv-python": (4, 0),
-    "nltk": (3, 5),
-    "jupyter": (1, 0),
+# Declared names that are not the distribution people meant: PyPI's deprecated dummies (``sklearn``,
+# ``skimage``, ``imblearn``: they fail to install or only pull the real one), removed packages
+# (``tensorflow-gpu``), and import names written as distribution names (``cv2``, ``PIL``, ``yaml``).
+DECLARED_ALIASES = {
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "imblearn": "imbalanced-learn",
+    "bs4": "beautifulsoup4",
+    "pytorch": "torch",
+    "tensorflow-gpu": "tensorflow",
+    "keras-gpu": "keras",
+    "cv2": "opencv-python",
+    "opencv": "opencv-python",
+    "pil": "Pillow",
+    "yaml": "PyYAML",
+    "dateutil": "python-dateutil",
+    "dotenv": "python-dotenv",
 }
 
 KNOWN_IMPORTS = frozenset(IMPORT_TO_DIST) | frozenset(PYTHON2_MODULES)
@@ -374,6 +368,11 @@ def close_match(module: str) -> str | None:
     return matches[0] if matches and matches[0] != top else None
 
 
+def declared_distribution(name: str) -> str:
+    """The distribution a declared name stands for: ``sklearn`` -> ``scikit-learn``, others unchanged."""
+    return DECLARED_ALIASES.get(normalise(name), name)
+
+
 def conda_to_pypi(name: str) -> str | None:
     low = name.lower()
     if low in CONDA_TO_PYPI:
@@ -381,28 +380,3 @@ def conda_to_pypi(name: str) -> str | None:
     if _CONDA_SYSTEM.match(low):
         return None
     return name
-
-
-def _version(text: str) -> tuple[int, ...] | None:
-    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", text)
-    return tuple(int(p) for p in match.group(1).split(".")) if match else None
-
-
-def is_ancient(distribution: str, specifier: str) -> bool:
-    """True when ``specifier`` only allows versions older than what is current for a well-known package."""
-    floor = CURRENT_FROM.get(normalise(distribution))
-    if floor is None or not specifier:
-        return False
-    for clause in specifier.split(","):
-        clause = clause.strip()
-        match = re.match(r"(===|==|~=|<=|<)\s*(.+)", clause)
-        if not match:
-            continue
-        version = _version(match.group(2))
-        if version is None:
-            continue
-        if match.group(1) == "<" and version <= floor:
-            return True
-        if match.group(1) != "<" and version < floor:
-            return True
-    return False

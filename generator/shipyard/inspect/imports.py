@@ -1,9 +1,8 @@
 """Imports of notebooks (and of the local modules they import), mapped to PyPI distributions.
 
-Also detects APIs removed from current libraries (``removed-api``) and merges declared versions
-into :class:`~shipyard.facts.Requirement` facts. An ancient pin is kept as declared in
-``Requirement.specifier`` and marked ``pin_dropped=True``: the generated project installs a current
-version (``Requirement.project_pip()``) and an ``old-pin`` finding says so.
+Also detects APIs removed from current libraries (``removed-api``) and records, per scanned file, the
+local modules it imports, so :func:`project_files` can tell which files the project runs;
+:mod:`.dependencies` turns that into requirements.
 """
 
 from __future__ import annotations
@@ -13,20 +12,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..facts import Evidence, Finding, Import, Requirement, Severity
+from ..facts import Evidence, Finding, Import, Severity
 from ._astutil import Aliases, Cell, dotted, line_of, walk_ordered
 from ._walk import RepoFiles
 from .distributions import (
+    KNOWN_IMPORTS,
     PYTHON2_MODULES,
     close_match,
+    declared_distribution,
     distribution_for,
     import_key,
-    is_ancient,
     is_stdlib,
     normalise,
 )
 from .notebooks import ReadNotebook, read_python_file
-from .requirements import Declared
 
 # Removed module paths (prefix match on imports and attribute chains) -> advice.
 REMOVED_MODULES = {
@@ -87,10 +86,32 @@ _PIP_INSTALL = re.compile(r"^(?:[!%]\s*)?(?:pip3?|python\s+-m\s+pip)\s+install\s
 class ImportScan:
     imports: list[Import] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    local_modules: dict[str, list[str]] = field(default_factory=dict)
-    implied: dict[str, str] = field(default_factory=dict)  # distribution -> reason (pandas engines)
-    installed_in_notebook: dict[str, tuple[str, str]] = field(default_factory=dict)  # dist -> (spec, nb)
+    local_modules: dict[str, list[str]] = field(default_factory=dict)  # on an import root
+    nested_modules: dict[str, list[str]] = field(default_factory=dict)  # elsewhere in the repo
+    uses: dict[str, set[str]] = field(default_factory=dict)  # scanned file -> local modules it imports
+    implied: dict[tuple[str, str], str] = field(default_factory=dict)  # (dist, file) -> reason (engines)
+    installed_in_notebook: dict[tuple[str, str], str] = field(default_factory=dict)  # (dist, nb) -> spec
     typos: set[str] = field(default_factory=set)  # import names that look like typos: not requirements
+    optional: set[tuple[str, str]] = field(default_factory=set)  # (module, file) only imported in try/except
+
+    def module_files(self, name: str) -> list[str]:
+        return self.local_modules.get(name) or self.nested_modules.get(name, [])
+
+
+def nested_modules(files: RepoFiles, on_roots: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Modules and packages deeper in the repo, importable once their folder is on ``sys.path``
+    (``sys.path.append('../helpers')``, a helper importing its sibling): name -> .py files.
+
+    Names of the standard library or of known distributions are left out: those imports stay what
+    they are unless the module sits on an import root.
+    """
+    found: dict[str, list[str]] = {}
+    for py in files.py_files:
+        parts = py.split("/")
+        for name in [parts[-1][:-3], *parts[:-1]]:
+            if name.isidentifier() and name != "__init__" and name not in on_roots:
+                found.setdefault(name, []).append(py)
+    return {k: v for k, v in found.items() if k not in KNOWN_IMPORTS and not is_stdlib(k)}
 
 
 def find_local_modules(files: RepoFiles) -> dict[str, list[str]]:
@@ -121,6 +142,22 @@ def _in_import_guard(parents: dict[ast.AST, ast.AST], node: ast.AST) -> bool:
         if isinstance(current, ast.Try):
             return True
         current = parents.get(current)
+    return False
+
+
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+def _optional_import(parents: dict[ast.AST, ast.AST], node: ast.AST) -> bool:
+    """An import in the body of ``try:`` whose handler catches its failure (``except ImportError:``)."""
+    child, current = node, parents.get(node)
+    while current is not None:
+        if isinstance(current, ast.Try) and child in current.body:
+            for handler in current.handlers:
+                types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                if any(t is None or dotted(t).rsplit(".", 1)[-1] in _IMPORT_ERRORS for t in types):
+                    return True
+        child, current = current, parents.get(current)
     return False
 
 
@@ -180,9 +217,16 @@ def scan_cells(path: str, cells: list[Cell], scan: ImportScan, local: set[str]) 
                             if qualified in REMOVED_NAMES:
                                 removed(qualified, REMOVED_NAMES[qualified], cell, node)
                     key = import_key(full)
-                    if key in seen or not key:
+                    if not key:
+                        continue
+                    optional = _optional_import(parents, node)
+                    if key in seen:
+                        if not optional:
+                            scan.optional.discard((key, path))
                         continue
                     seen.add(key)
+                    if optional:
+                        scan.optional.add((key, path))
                     _record(path, cell, node, key, scan, local, used_local, _in_import_guard(parents, node))
             elif isinstance(node, ast.Attribute):
                 qualified = aliases.resolve(node)
@@ -205,7 +249,7 @@ def scan_cells(path: str, cells: list[Cell], scan: ImportScan, local: set[str]) 
                 if attr in REMOVED_METHODS and (receiver in frames or re.match(r"^df\w*$", receiver)):
                     removed(f"DataFrame.{attr}", REMOVED_METHODS[attr], cell, node)
                 if attr in _IMPLIED:
-                    scan.implied.setdefault(_IMPLIED[attr], f"{attr} in {path}")
+                    scan.implied.setdefault((_IMPLIED[attr], path), f"{attr} in {path}")
         _frames(cell.tree, aliases, frames)
     for cell in cells:
         for line in cell.source.splitlines():
@@ -218,7 +262,9 @@ def scan_cells(path: str, cells: list[Cell], scan: ImportScan, local: set[str]) 
 
                     parsed = parse_requirement(token.strip("'\""))
                     if parsed:
-                        scan.installed_in_notebook.setdefault(normalise(parsed[0]), (parsed[1], path))
+                        key = normalise(declared_distribution(parsed[0]))
+                        scan.installed_in_notebook.setdefault((key, path), parsed[1])
+    scan.uses[path] = used_local
     return used_local
 
 
@@ -301,8 +347,10 @@ def _record(
 
 
 def scan_imports(root: Path, notebooks: list[ReadNotebook], files: RepoFiles) -> ImportScan:
+    """Imports of every Python notebook and of the repo's modules they import, transitively."""
     scan = ImportScan(local_modules=find_local_modules(files))
-    local = set(scan.local_modules)
+    scan.nested_modules = nested_modules(files, scan.local_modules)
+    local = set(scan.local_modules) | set(scan.nested_modules)
     pending: list[str] = []
     for nb in notebooks:
         if nb.is_python:
@@ -313,54 +361,21 @@ def scan_imports(root: Path, notebooks: list[ReadNotebook], files: RepoFiles) ->
         if name in done:
             continue
         done.add(name)
-        for py in scan.local_modules.get(name, [])[:200]:
-            cell = read_python_file(root, py)
+        for py in scan.module_files(name)[:200]:
+            cell = None if py in scan.uses else read_python_file(root, py)
             if cell is not None:
                 pending.extend(sorted(scan_cells(py, [cell], scan, local) - done))
     return scan
 
 
-def build_requirements(scan: ImportScan, declared: Declared) -> tuple[list[Requirement], list[Finding]]:
-    """Distributions the code needs (declared versions applied), then declared-only ones."""
-    modules: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
-    for imp in scan.imports:
-        if imp.kind == "third-party" and imp.distribution and imp.module not in scan.typos:
-            key = normalise(imp.distribution)
-            names.setdefault(key, imp.distribution)
-            if imp.module not in modules.setdefault(key, []):
-                modules[key].append(imp.module)
-    for dist, _reason in scan.implied.items():
-        names.setdefault(normalise(dist), dist)
-        modules.setdefault(normalise(dist), [])
-    for key, decl in declared.requirements.items():
-        names.setdefault(key, decl.distribution)
-        modules.setdefault(key, [])
-    findings: list[Finding] = []
-    out: list[Requirement] = []
-    for key, name in names.items():
-        decl = declared.requirements.get(key)
-        spec, source = (decl.specifier, decl.source) if decl else ("", "")
-        if decl is None and key in scan.installed_in_notebook:
-            spec, source = scan.installed_in_notebook[key]
-        dropped = is_ancient(name, spec)
-        if dropped:
-            findings.append(
-                Finding(
-                    code="old-pin",
-                    severity=Severity.WARNING,
-                    evidence=Evidence(path=source) if source else None,
-                    message=f"{source} pins {name}{spec}, which is years old; the generated project uses a "
-                    f"current {name} instead (check the results still match)",
-                )
-            )
-        out.append(
-            Requirement(
-                distribution=decl.distribution if decl else name,
-                specifier=spec,
-                source=source,
-                modules=tuple(modules.get(key, ())),
-                pin_dropped=dropped,
-            )
-        )
-    return out, findings
+def project_files(scan: ImportScan, notebook: str) -> set[str]:
+    """The files the project runs: ``notebook`` and the repo's modules it imports, transitively."""
+    files = {notebook}
+    pending = [notebook]
+    while pending:
+        for name in sorted(scan.uses.get(pending.pop(), ())):
+            for py in scan.module_files(name)[:200]:
+                if py not in files:
+                    files.add(py)
+                    pending.append(py)
+    return files

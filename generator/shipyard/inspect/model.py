@@ -60,6 +60,11 @@ class NotebookModel:
     env: dict[str, str] = field(default_factory=dict)
     frames: dict[str, str] = field(default_factory=dict)  # frame variable -> variable it derives from
     created_columns: dict[str, Evidence] = field(default_factory=dict)
+    # A column made in the notebook -> the column it is computed from or renamed from
+    # (``df["y"] = df["label"].map(...)``, ``df.rename(columns={"v1": "target"})``).
+    column_sources: dict[str, str] = field(default_factory=dict)
+    # ``df.columns = [...]``: every list of names given to a frame's columns, in code order.
+    column_lists: list[list[str]] = field(default_factory=list)
     aliases: Aliases = field(default_factory=Aliases)
 
 
@@ -79,6 +84,7 @@ class _Scanner:
         self.optimizers: dict[str, str] = {}  # optimizer variable -> model variable
         self.losses: dict[str, str] = {}  # model variable -> keras loss / "criterion" task
         self.dicts: dict[str, ast.Dict] = {}
+        self.lists: dict[str, list[str]] = {}
         self.stepped: set[tuple[int, str]] = set()
         self.seq = 0
 
@@ -157,7 +163,20 @@ class _Scanner:
             elif isinstance(node, ast.Assign):
                 self.assign(cell, node, assigned)
             elif isinstance(node, ast.Call):
+                self.renames(node)
                 self.call(cell, node, assigned.get(id(node), ""), id(node) not in functions)
+
+    def renames(self, node: ast.Call) -> None:
+        """``df.rename(columns={"old": "new"})``: the new name's source is the old column."""
+        if not (isinstance(node.func, ast.Attribute) and node.func.attr == "rename"):
+            return
+        mapping = next((k.value for k in node.keywords if k.arg == "columns"), None)
+        if isinstance(mapping, ast.Dict):
+            for key, value in zip(mapping.keys, mapping.values, strict=False):
+                old = const_str(key, self.out.env, self.out.aliases) if key is not None else None
+                new = const_str(value, self.out.env, self.out.aliases)
+                if old is not None and new is not None and old != new:
+                    self.out.column_sources.setdefault(new, old)
 
     def assign(self, cell: Cell, node: ast.Assign, assigned: dict[int, str]) -> None:
         value = node.value
@@ -183,6 +202,10 @@ class _Scanner:
                     self.track_optimizer(name, value)
                 elif isinstance(value, ast.Dict):
                     self.dicts[name] = value
+                elif isinstance(value, ast.List | ast.Tuple):
+                    names = [const_str(e, self.out.env, self.out.aliases) for e in value.elts]
+                    if names and all(n is not None for n in names):
+                        self.lists[name] = [n for n in names if n is not None]
                 elif isinstance(value, ast.Subscript | ast.Name) and dotted(_base(value)) in self.out.frames:
                     self.out.frames[name] = dotted(_base(value))
             elif (
@@ -195,8 +218,17 @@ class _Scanner:
                         self.out.bindings.setdefault(elt.id, []).append(
                             Binding(self.seq, value, index, cell.index, line_of(cell.code, node.lineno))
                         )
+            elif isinstance(target, ast.Attribute) and target.attr == "columns":
+                names = self.lists.get(value.id) if isinstance(value, ast.Name) else None
+                if isinstance(value, ast.List | ast.Tuple):
+                    names = [const_str(e, self.out.env, self.out.aliases) for e in value.elts]
+                if names and all(n is not None for n in names):
+                    self.out.column_lists.append([n for n in names if n is not None])
             elif isinstance(target, ast.Subscript) and dotted(target.value):
                 column = const_str(target.slice, self.out.env, self.out.aliases)
+                source = _first_column(value, self.out.env)
+                if column is not None and source is not None and source != column:
+                    self.out.column_sources.setdefault(column, source)
                 if column is not None:
                     self.out.created_columns.setdefault(
                         column,
@@ -420,6 +452,23 @@ class _Scanner:
             ),
         )
         self.out.fits.append(Fit(fit, self.seq, top_level, target, features, formula))
+
+
+def _first_column(node: ast.AST, env: dict[str, str]) -> str | None:
+    """The first ``frame["col"]`` / ``frame.col`` an expression reads (best effort)."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name | ast.Attribute):
+            column = const_str(inner.slice, env)
+            if column is not None:
+                return column
+        if (
+            isinstance(inner, ast.Attribute)
+            and isinstance(inner.value, ast.Name)
+            and re.match(r"^(df|data|dataset|train|frame)\w*$", inner.value.id)
+            and inner.attr not in ("map", "replace", "apply", "astype", "values", "loc", "iloc", "copy", "str")
+        ):
+            return inner.attr
+    return None
 
 
 def _base(node: ast.AST) -> ast.AST:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..facts import Evidence, Finding, Requirement, Severity
-from .distributions import conda_to_pypi, normalise
+from .distributions import conda_to_pypi, declared_distribution, normalise
 
 _REQ_LINE = re.compile(
     r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*\(?\s*((?:[<>=!~]=?|===)[^;#()]*)?\)?\s*(;.*)?$"
@@ -29,9 +29,12 @@ class Declared:
     findings: list[Finding] = field(default_factory=list)
 
     def add(self, name: str, specifier: str, source: str) -> None:
-        key = normalise(name)
+        """Record a declared distribution; an alias (``sklearn``) is recorded as the real one."""
+        real = declared_distribution(name)
+        key = normalise(real)
         if key and key not in self.requirements:
-            self.requirements[key] = Requirement(distribution=name, specifier=specifier, source=source)
+            self.requirements[key] = Requirement(distribution=real, specifier=specifier, source=source,
+                                                 declared_as=name if real != name else "")
 
     def set_python(self, version: str, source: str) -> None:
         match = re.search(r"(\d+(?:\.\d+){0,2})", version)
@@ -56,6 +59,11 @@ def _read(root: Path, rel: str, declared: Declared) -> str | None:
             )
         )
         return None
+    if raw[:2] not in (b"\xff\xfe", b"\xfe\xff") and b"\x00" in raw[:200]:  # UTF-16 without a BOM
+        try:
+            return raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be")
+        except UnicodeDecodeError:
+            pass
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

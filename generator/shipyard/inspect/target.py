@@ -5,12 +5,10 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..facts import Choice, Evidence, Finding, Severity
 from ._astutil import const_str, dotted
 from .model import Fit, NotebookModel
-from .tables import read_header
 
 TARGET_NAMES = (
     "target",
@@ -210,9 +208,10 @@ def target_candidates(nbm: NotebookModel, fit: Fit | None) -> list[Candidate]:
 
 
 def choose_target(
-    root: Path, override: str | None, nbm: NotebookModel | None, fit: Fit | None, data_path: str | None
+    header: list[str] | None, override: str | None, nbm: NotebookModel | None, fit: Fit | None,
+    data_path: str | None,
 ) -> tuple[Choice | None, list[Finding]]:
-    header = read_header(root / data_path) if data_path else None
+    """The target column; ``header`` is the data's columns as the project reads them (None: unread)."""
     findings: list[Finding] = []
     if override:
         reason = "given with --target"

@@ -1,34 +1,49 @@
-"""Command line: `python -m <package> <command>`. Heavy imports happen inside the commands."""
+"""Command line: `python -m <package> <command>`. The only module that prints; heavy imports inside commands."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
 
 from . import settings as S
+from .errors import ProjectError
 
 COMMANDS = {
-    "train": "train the notebook model and a baseline, log both to MLflow, register the best as challenger",
+    "train": "train the notebook model and a baseline, log both to MLflow, register the better one as challenger",
     "promote": "make the challenger the champion if it beats the baseline and the champion and meets the floor",
     "rollback": "point the champion alias back to the previous champion",
     "serve": "run the HTTP prediction service (FastAPI + uvicorn) with the champion",
-    "predict": "score a CSV or Parquet file in batch with the champion",
-    "check-data": "check a data file against the data contract",
+    "predict": "score a data file in batch with the champion",
+    "request-example": "print a /predict request body made of rows the champion was trained on",
+    "check-data": "check a data file (default: the training data) against the data contract",
     "drift": "PSI drift of a data file (and its predictions) against the champion's training profile",
     "check-ownership": "check OWNERSHIP.yaml has real owners (required once lifecycle is production)",
 }
+TRAIN_EPILOG = """\
+The notebook's code runs in a scratch copy of the project, in the copy of the notebook's folder (as in
+Jupyter); nothing it writes reaches the project. Progress is shown per cell.
+
+--from-file loads a model file with pickle/joblib: loading a pickle runs code, so only a file committed
+in this git repository (and unchanged since) is loaded. Review it like code before committing it.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"python -m {S.PACKAGE}",
-        description=f"{S.PROJECT_NAME}: train, promote, serve and monitor the model.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argparse.ArgumentParser(prog=f"python -m {S.PACKAGE}",
+                                     description=f"{S.PROJECT_NAME}: train, promote, serve and monitor the model.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    p = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"])
+    p = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"], epilog=TRAIN_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--baseline", action="store_true", help="train and register the baseline alone")
     p.add_argument("--sample", type=int, default=None, help="train on a random sample of N rows")
+    p.add_argument("--from-file", nargs="?", const=S.MODEL_FILE or None, default=None, metavar="PATH",
+                   help="evaluate and register a committed model file instead of re-running the notebook "
+                        f"(default PATH: {S.MODEL_FILE or 'none found at adoption'})")
+    p.add_argument("--max-minutes", type=float, default=None, metavar="N",
+                   help="stop if training takes longer than N minutes, naming the cell that was running")
+    p.add_argument("--show-output", action="store_true", help="show what the notebook's code prints")
     sub.add_parser("promote", help=COMMANDS["promote"], description=COMMANDS["promote"])
     sub.add_parser("rollback", help=COMMANDS["rollback"], description=COMMANDS["rollback"])
     p = sub.add_parser("serve", help=COMMANDS["serve"], description=COMMANDS["serve"])
@@ -37,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help=COMMANDS["predict"], description=COMMANDS["predict"])
     p.add_argument("file")
     p.add_argument("--output", "-o", default=None, help="output CSV/Parquet (default: <file>.predictions.csv)")
+    p = sub.add_parser("request-example", help=COMMANDS["request-example"], description=COMMANDS["request-example"])
+    p.add_argument("--rows", type=int, default=3)
     p = sub.add_parser("check-data", help=COMMANDS["check-data"], description=COMMANDS["check-data"])
-    p.add_argument("file")
+    p.add_argument("file", nargs="?", default=None)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--contract", default=None, help="contract path (default: contracts/<dataset>.odcs.yaml)")
+    p.add_argument("--snapshot", default=None, metavar="PARQUET",
+                   help="also write the training table, as the project reads it, to PARQUET (for datacontract-cli)")
     p = sub.add_parser("drift", help=COMMANDS["drift"], description=COMMANDS["drift"])
     p.add_argument("file")
     p.add_argument("--report-dir", default=None, help="where drift_report.md/.html go (default: reports/)")
@@ -49,54 +68,169 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _progress(stream):
+    """Per-cell progress on ``stream`` (bound now: the notebook's own output is captured meanwhile)."""
+    tty = stream.isatty()
+
+    def show(event) -> None:
+        name = f"cell {event.index}/{event.total}" + (f" (notebook cell {event.number})" if event.number else "")
+        if tty:
+            state = "done" if event.done else "running"
+            end = "\n" if event.done and event.index == event.total else ""
+            print(f"\r  {name} {state}, {event.elapsed:.1f}s   ", end=end, file=stream, flush=True)
+        elif event.done and (event.seconds >= 0.5 or event.index == event.total):
+            print(f"  {name} took {event.seconds:.1f}s ({event.elapsed:.1f}s in all)", file=stream, flush=True)
+
+    return show
+
+
+def _train(args) -> int:
+    from .train import train
+
+    train(baseline_only=args.baseline, sample=args.sample, from_file=args.from_file, max_minutes=args.max_minutes,
+          echo=print, progress=_progress(sys.stderr), show_output=args.show_output)
+    return 0
+
+
+def _check_data(args) -> int:
+    from . import check_data
+
+    try:
+        if args.snapshot:
+            path = check_data.snapshot(args.snapshot)
+            if not args.json:
+                print(f"check-data: wrote {path}")
+        report = check_data.run(args.file, args.contract)
+    except ProjectError as exc:
+        if args.json:
+            print(json.dumps({"file": args.file, "ok": False, "error": exc.message}))
+            return exc.exit_code
+        raise
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, default=str))
+        return 0 if report.ok else 1
+    print(f"check-data: {report.file} against {report.contract}")
+    print(f"{report.rows} rows, {report.columns} columns, {report.contract_columns} columns in the contract")
+    if report.ok:
+        print("OK: every rule of the contract holds.")
+        return 0
+    width = max(len(v.column) for v in report.violations)
+    rule_width = max(len(v.rule) for v in report.violations)
+    print(f"{len(report.violations)} rule(s) broken:")
+    for v in report.violations:
+        examples = f"  e.g. {', '.join(repr(e) for e in v.as_dict()['examples'])}" if v.examples else ""
+        print(f"  {v.column:<{width}}  {v.rule:<{rule_width}}  {v.count:>7}  {v.message}{examples}")
+    if report.draft:
+        print("The contract is a draft inferred from the training data: fix the data or edit the contract.")
+    return 1
+
+
+def _drift(args) -> int:
+    from .drift import run, thresholds
+
+    result = run(args.file, args.report_dir)
+    if result.scoring_error:
+        print(f"warning: could not score {args.file} for prediction drift: {result.scoring_error}", file=sys.stderr)
+    for r in result.rows[:10]:
+        print(f"  {r['feature']:<30} PSI {r['psi']:>8.4f}  {r['status']}")
+    alerts, warns = result.alerts(), result.warnings()
+    print(f"drift: {len(alerts)} alert(s), {len(warns)} warning(s) over {len(result.rows)} column(s); "
+          f"reports: {result.md_path}, {result.html_path}")
+    if alerts:
+        print(f"ALERT: PSI >= {thresholds()[1]} for {', '.join(alerts)}")
+        return 1
+    return 0
+
+
+def _ownership(args) -> int:
+    from .ownership import check
+
+    result = check(args.file)
+    if not result.found:
+        print(f"error: {result.file} not found; ownership is part of production readiness", file=sys.stderr)
+        return 1
+    listing = "\n".join(f"  - {m}" for m in result.placeholders)
+    if not result.placeholders:
+        print(f"ownership: OK ({result.file.name}, lifecycle {result.lifecycle})")
+    elif result.lifecycle == "production":
+        print(f"ownership: FAIL - lifecycle is production but these fields are empty or placeholders:\n{listing}")
+    else:
+        print(f"ownership: warning - placeholders (fill before lifecycle: production):\n{listing}")
+    return 0 if result.ok else 1
+
+
+def _example(args) -> int:
+    from . import registry
+
+    bundle = registry.load_bundle()
+    if not bundle.example:
+        raise ProjectError(f"model version {bundle.version} was logged without example rows", "retrain it")
+    print(json.dumps({"records": bundle.example[: max(args.rows, 1)]}, ensure_ascii=False))
+    return 0
+
+
+def _predict(args) -> int:
+    from .batch import run
+
+    dest, rows, model = run(args.file, args.output)
+    print(f"scored {rows} row(s) with {model}: {dest}")
+    return 0
+
+
+def _serve(args) -> int:
+    from .service import serve
+
+    print(f"serving {S.PACKAGE} on http://{args.host}:{args.port} (POST /predict, GET /schema /health /ready "
+          "/metrics)", flush=True)
+    return serve(args.host, args.port)
+
+
+def _promote(args) -> int:
+    from .registry import promote
+
+    return promote(echo=print)
+
+
+def _rollback(args) -> int:
+    from .registry import rollback
+
+    return rollback(echo=print)
+
+
+HANDLERS = {"train": _train, "promote": _promote, "rollback": _rollback, "serve": _serve, "predict": _predict,
+            "request-example": _example, "check-data": _check_data, "drift": _drift, "check-ownership": _ownership}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    cmd = args.command
-    if cmd is None:
+    if args.command is None:
         parser.print_help()
         return 0
-    if cmd == "train":
-        from .pipeline import TrainError, train
-
-        try:
-            train(baseline_only=args.baseline, sample=args.sample)
-        except TrainError as exc:
-            print(f"error: {exc.message}", file=sys.stderr)
-            if exc.hint:
-                print(f"hint: {exc.hint}", file=sys.stderr)
-            return exc.exit_code
-        return 0
-    if cmd == "promote":
-        from .registry import promote
-
-        return promote()
-    if cmd == "rollback":
-        from .registry import rollback
-
-        return rollback()
-    if cmd == "serve":
-        from .service import serve
-
-        return serve(args.host, args.port)
-    if cmd == "predict":
-        from .batch import main as batch_main
-
-        return batch_main(args.file, args.output)
-    if cmd == "check-data":
-        from .contract import check_data_main
-
-        return check_data_main(args.file, as_json=args.json, contract_path=args.contract)
-    if cmd == "drift":
-        from .drift import main as drift_main
-
-        return drift_main(args.file, args.report_dir)
-    if cmd == "check-ownership":
-        from .ownership import check_main
-
-        return check_main(args.file)
-    parser.error(f"unknown command {cmd}")
-    return 2
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger(S.PACKAGE)  # the project's modules log under it; nothing else is configured
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    S.quiet_mlflow()
+    try:
+        return HANDLERS[args.command](args)
+    except ProjectError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug here or in a library: one line, the traceback on request
+        if S.env("DEBUG"):
+            raise
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")[:300]
+        print(f"error: unexpected {type(exc).__name__} in {args.command}: {first}", file=sys.stderr)
+        print(f"hint: rerun with {S.ENV_PREFIX}_DEBUG=1 for the traceback", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

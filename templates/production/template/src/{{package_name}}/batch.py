@@ -1,8 +1,7 @@
-"""`predict FILE`: score a CSV or Parquet file with the champion."""
+"""`predict FILE`: score a data file in batch with the champion (read like the training data)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from . import settings as S
@@ -12,20 +11,15 @@ def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.predictions{path.suffix if path.suffix in ('.csv', '.parquet') else '.csv'}")
 
 
-def main(path: str, output: str | None = None) -> int:
-    from . import registry
-    from .pipeline import TrainError, load_table
+def run(path: str, output: str | None = None) -> tuple[Path, int, str]:
+    """Score ``path``; returns (output file, rows, "name vN"). Raises ProjectError."""
+    from . import datasets, registry
 
     settings = S.Settings.load()
     src = Path(path)
-    try:
-        df = load_table(src)
-        bundle = registry.load_bundle(settings)
-        frame = bundle.frame_from_df(df)
-    except (TrainError, registry.RegistryError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    preds, proba = bundle.predict(frame)
+    df = datasets.read(src)
+    bundle = registry.load_bundle(settings)
+    preds, proba = bundle.predict(bundle.frame_from_df(df))
     out = df.copy()
     out["prediction"] = preds
     if proba is not None and proba.shape[1] == 2:
@@ -36,5 +30,4 @@ def main(path: str, output: str | None = None) -> int:
         out.to_parquet(dest, index=False)
     else:
         out.to_csv(dest, index=False)
-    print(f"scored {len(out)} row(s) with {bundle.name} v{bundle.version}: {dest}")
-    return 0
+    return dest, len(out), f"{bundle.name} v{bundle.version}"

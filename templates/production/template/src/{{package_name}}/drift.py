@@ -15,7 +15,7 @@ import datetime as _dt
 import html
 import io
 import math
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -262,41 +262,40 @@ def write_reports(rows, out_dir: Path, *, source: str, model_version: str, max_p
     return md_path, html_path
 
 
-def main(path: str, report_dir: str | None = None) -> int:
-    from . import registry
-    from .pipeline import TrainError, load_table
+@dataclass
+class DriftResult:
+    rows: list[dict[str, Any]]
+    md_path: Path
+    html_path: Path
+    model_version: str
+    scoring_error: str = ""
+
+    def alerts(self) -> list[str]:
+        return [r["feature"] for r in self.rows if r["status"] == "alert"]
+
+    def warnings(self) -> list[str]:
+        return [r["feature"] for r in self.rows if r["status"] == "warn"]
+
+
+def run(path: str, report_dir: str | None = None) -> DriftResult:
+    """PSI of ``path`` (and of its predictions) against the champion's training profile; writes the reports."""
+    from . import datasets, registry
+    from .errors import ProjectError
 
     settings = S.Settings.load()
-    try:
-        bundle = registry.load_bundle(settings)
-        df = load_table(path)
-    except (TrainError, registry.RegistryError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    bundle = registry.load_bundle(settings)
+    df = datasets.read(path)
     profile = bundle.profile
     if not profile:
-        print(f"error: model version {bundle.version} has no reference profile (retrain it)", file=sys.stderr)
-        return 2
+        raise ProjectError(f"model version {bundle.version} has no reference profile", "retrain it", exit_code=2)
     pred_values = None
+    scoring_error = ""
     try:
-        frame = bundle.frame_from_df(df)
-        preds, proba = bundle.predict(frame)
+        preds, proba = bundle.predict(bundle.frame_from_df(df))
         pred_values = prediction_values(preds, proba)
     except Exception as exc:  # report feature drift even when scoring fails
-        print(f"warning: could not score {path} for prediction drift: {exc}", file=sys.stderr)
+        scoring_error = str(exc)[:200]
     rows = compare(profile, df, pred_values)
     out = Path(report_dir) if report_dir else settings.root / "reports"
     md_path, html_path = write_reports(rows, out, source=str(path), model_version=str(bundle.version))
-    warn, alert = thresholds()
-    alerts = [r["feature"] for r in rows if r["status"] == "alert"]
-    warns = [r["feature"] for r in rows if r["status"] == "warn"]
-    for r in rows[:10]:
-        print(f"  {r['feature']:<30} PSI {r['psi']:>8.4f}  {r['status']}")
-    print(
-        f"drift: {len(alerts)} alert(s), {len(warns)} warning(s) over {len(rows)} column(s); "
-        f"reports: {md_path}, {html_path}"
-    )
-    if alerts:
-        print(f"ALERT: PSI >= {alert} for {', '.join(alerts)}")
-        return 1
-    return 0
+    return DriftResult(rows, md_path, html_path, str(bundle.version), scoring_error)

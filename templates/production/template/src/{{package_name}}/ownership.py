@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,21 +64,24 @@ def placeholder_fields(data: dict[str, Any]) -> list[str]:
     return found
 
 
-def check_main(path: str | None = None) -> int:
+@dataclass
+class OwnershipCheck:
+    file: Path
+    found: bool
+    lifecycle: str = "experimental"
+    placeholders: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Missing file: not ok; placeholders: ok until the lifecycle is production."""
+        return self.found and (not self.placeholders or self.lifecycle != "production")
+
+
+def check(path: str | None = None) -> OwnershipCheck:
     settings = S.Settings.load()
     file = Path(path) if path else settings.ownership_path
     data = load_ownership(file)
     if data is None:
-        print(f"error: {file} not found; ownership is part of production readiness", file=sys.stderr)
-        return 1
+        return OwnershipCheck(file, False)
     lifecycle = str(data.get("lifecycle") or "experimental").strip().lower()
-    missing = placeholder_fields(data)
-    if not missing:
-        print(f"ownership: OK ({file.name}, lifecycle {lifecycle})")
-        return 0
-    listing = "\n".join(f"  - {m}" for m in missing)
-    if lifecycle == "production":
-        print(f"ownership: FAIL - lifecycle is production but these fields are empty or placeholders:\n{listing}")
-        return 1
-    print(f"ownership: warning - placeholders (fill before lifecycle: production):\n{listing}")
-    return 0
+    return OwnershipCheck(file, True, lifecycle, placeholder_fields(data))

@@ -1,0 +1,19 @@
+"""The one error type of the project: a one-line message, a hint and the exit code the CLI uses.
+
+Library modules raise it; only the command line (`__main__.py`) prints it.
+"""
+
+from __future__ import annotations
+
+
+class ProjectError(Exception):
+    """A problem the user can act on."""
+
+    def __init__(self, message: str, hint: str = "", exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.exit_code = exit_code
+
+    def one_line(self) -> str:
+        return self.message + (f" ({self.hint})" if self.hint else "")
