@@ -216,3 +216,45 @@ def test_registry_holds_the_model_with_the_right_aliases(trained: Project) -> No
     aliases = json.loads(trained.run("-c", probe).stdout.strip().splitlines()[-1])
     assert {"champion", "challenger"} <= set(aliases)
     assert (trained.root / "mlflow.db").is_file()
+
+
+def test_metrics_pass_promtool(trained: Project, server: str) -> None:
+    """The /metrics exposition is clean for Prometheus' own linter, after valid and invalid requests."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian package `prometheus`; .ci/run installs it)")
+    example = json.loads(trained.cli("request-example").stdout)
+    assert httpx.post(f"{server}/predict", json=example, timeout=30).status_code == 200
+    first = trained_schema(server)[0]
+    bad = {**example["records"][0], first["name"]: {"not": "a value"}}
+    assert httpx.post(f"{server}/predict", json={"records": [bad]}, timeout=30).status_code == 422
+    text = httpx.get(f"{server}/metrics", timeout=10).text
+    done = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and not done.stdout.strip() and not done.stderr.strip(), done.stdout + done.stderr
+
+
+def trained_schema(server: str) -> list[dict]:
+    return httpx.get(f"{server}/schema", timeout=10).json()["columns"]
+
+
+def test_datacontract_test_passes_on_the_training_data_and_fails_on_a_corrupted_copy(trained: Project) -> None:
+    """datacontract-cli, the reference client of ODCS, runs the generated contract on the training file."""
+    datacontract = Path(sys.executable).parent / "datacontract"
+    (contract,) = (trained.root / "contracts").glob("*.odcs.yaml")
+    command = [str(datacontract), "test", str(contract.relative_to(trained.root))]
+    env = {**os.environ, "DATACONTRACT_TELEMETRY": "false"}
+    done = subprocess.run(command, cwd=trained.root, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "Data contract is valid" in done.stdout
+    frame, data, target = data_of(trained)
+    original = (trained.root / data).read_bytes()
+    numeric = next(c for c in frame.columns if c != target and pd.api.types.is_integer_dtype(frame[c]))
+    bad = frame.copy()
+    bad.loc[:20, numeric] = int(frame[numeric].max()) * 100
+    try:
+        bad.to_csv(trained.root / data, index=False)
+        broken = subprocess.run(command, cwd=trained.root, capture_output=True, text=True, timeout=300, env=env)
+    finally:
+        (trained.root / data).write_bytes(original)
+    assert broken.returncode != 0, broken.stdout[-3000:]
+    assert numeric in broken.stdout and "maximum" in broken.stdout

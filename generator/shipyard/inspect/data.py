@@ -226,15 +226,19 @@ def _scan_call(
         )
         return
     if qualified in ("os.chdir", "chdir"):
+        target = const_str(node.args[0], env, aliases) if node.args else None
+        elsewhere = target is not None and classify(target) in ("absolute", "foreign")
         findings.append(
             Finding(
                 code="os-chdir",
-                severity=Severity.WARNING,
+                severity=Severity.WARNING if elsewhere or target is None else Severity.INFO,
                 evidence=evidence,
-                message=f"{path} cell {cell.index} changes the working directory (os.chdir); "
-                "relative paths after "
-                "it depend on it. `train` runs the generated module in a scratch folder and reads project "
-                "files through _data(...): remove the call",
+                message=f"{path} cell {cell.index} changes the working directory (os.chdir)"
+                + (f" to {target!r}, a folder of another machine: remove the call, the module would fail there"
+                   if elsewhere else
+                   "; `train` runs the notebook in a copy of the project, from the copy of the notebook's "
+                   "folder as Jupyter does, so a move within the project works"
+                   + ("" if target is not None else " (check where it goes: Shipyard cannot tell)")),
             )
         )
         return
@@ -352,9 +356,9 @@ def scan_data(notebooks: list[ReadNotebook], files: RepoFiles) -> DataScan:
                         severity=Severity.WARNING,
                         evidence=magic,
                         message=f"{nb.path} cell {magic.cell} changes the working directory "
-                        f"({magic.snippet}); "
-                        "`train` runs the generated module in a scratch folder, so the call changes nothing "
-                        "of yours; project files are read through _data(...)",
+                        f"({magic.snippet}); the magic is commented out in the module, which runs from "
+                        "the copy of the notebook's folder: use os.chdir() there if the code needs another "
+                        "folder",
                     )
                 )
         scan.findings.extend(findings)
