@@ -20,6 +20,7 @@ from .errors import DirtyTreeError, InputFileError, ShipyardError, UnsafePathErr
 from .facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
 from .plan import CRITICAL_CONFLICTS, Action, Plan, collect_staged, make_plan, unwritable
 from .render import TemplateSource, parse_source, render
+from .worker import Worker
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,56 +233,18 @@ def generated_before(root: Path, recorded: dict[str, Any]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _start_extras(root: Path, facts: RepoFacts, answers: dict[str, Any]) -> Any:
-    """Start the notebook conversion and contract inference in a forked worker process.
+def _warm_up(source: TemplateSource) -> None:
+    """What rendering needs first (copier, the cached built-in template), done while the worker inspects."""
+    import copier  # noqa: F401 - imported for its cost, now rather than on the critical path
 
-    They import pandas and jupytext (about 0.4 s) while copier renders in this process, so the
-    two halves of adopt run on two cores. Where fork is not available, they run inline later.
-    """
-    import multiprocessing
-    import sys
+    from .render import materialise_builtin
 
-    if not sys.platform.startswith("linux"):
-        return None
-    from concurrent.futures import ProcessPoolExecutor
-
-    try:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        return pool, pool.submit(_extras, root, facts, answers)
-    except (OSError, ValueError):
-        return None
-
-
-def _finish_extras(pending: Any, root: Path, facts: RepoFacts,
-                   answers: dict[str, Any]) -> tuple[dict[str, str], list[Finding]]:
-    if pending is not None:
-        pool, future = pending
-        try:
-            return future.result(timeout=600)
-        except ShipyardError:
-            raise
-        except Exception:  # the worker died (killed, out of memory) or hung: do the work here instead
-            pass
-        finally:
-            _stop_worker(pending)
-    return _extras(root, facts, answers)
-
-
-def _stop_worker(pending: Any) -> None:
-    """Shut the worker pool down without waiting for a worker that is still busy (or hung)."""
-    if pending is None:
-        return
-    pool, _ = pending
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
+    if source.kind == "builtin":
+        materialise_builtin(source.location)
 
 
 def prepare(opts: AdoptOptions) -> Prepared:
     """Everything up to a checked plan. Writes nothing to the repo."""
-    from .inspect import inspect_repo
-
     root = opts.path.resolve()
     if not root.is_dir():
         raise InputFileError(f"{opts.path} is not a folder", hint="give the path of your notebook repo")
@@ -299,8 +262,21 @@ def prepare(opts: AdoptOptions) -> Prepared:
                                     message=f"an earlier adopt was killed while writing: undid {len(undone)} "
                                             "file(s) it had left, before planning"))
     recorded = recorded_answers(root)
-    facts = inspect_repo(root, notebook=opts.notebook, data=opts.data, target=opts.target,
-                         exclude=generated_before(root, recorded))
+    worker = Worker()
+    try:
+        return _prepare(opts, root, top, source, recorded, recovery, worker)
+    finally:
+        worker.stop()  # on any error, the worker must not outlive the command
+
+
+def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, recorded: dict[str, Any],
+             recovery: list[Finding], worker: Worker) -> Prepared:
+    from .inspect import inspect_repo
+
+    inspection = worker.submit(inspect_repo, root, notebook=opts.notebook, data=opts.data, target=opts.target,
+                               exclude=generated_before(root, recorded))
+    _warm_up(source)
+    facts = inspection.result()
     if opts.model:
         facts = _choose_model(facts, opts.model)
     answers, findings = derive(facts, root, Flags(name=opts.name, owner=opts.owner, target=opts.target,
@@ -314,10 +290,10 @@ def prepare(opts: AdoptOptions) -> Prepared:
             message=f"the project is a subfolder of the git repo {top.name}: GitHub only reads workflows from "
                     f"the repo's top .github folder, so move them there (and adjust their paths) or adopt the top"))
     staging = Path(tempfile.mkdtemp(prefix="shipyard-stage-"))
-    pending = _start_extras(root, facts, answers)
+    pending = worker.submit(_extras, root, facts, answers)
     try:
         rendered = render(source, answers, staging / "render", trust=opts.trust)
-        extras, extra_findings = _finish_extras(pending, root, facts, answers)
+        extras, extra_findings = pending.result()
         from .modernise import drop_settled  # what the module's rewrites fixed needs no hand any more
 
         findings = drop_settled(findings + extra_findings)
@@ -333,7 +309,6 @@ def prepare(opts: AdoptOptions) -> Prepared:
         staged[PurePosixPath("ADOPTION.md")] = (render_adoption(draft).encode("utf-8"), 0o644)
         plan = make_plan(root, staged, force=opts.force)
     finally:
-        _stop_worker(pending)  # on any error above, the worker must not outlive the command
         shutil.rmtree(staging, ignore_errors=True)
     adopted_from = str(recorded.get("_commit") or "")
     if adopted_from and adopted_from != rendered.version and plan.conflicts():

@@ -68,16 +68,17 @@ def adopt(
     diff: Annotated[bool, typer.Option("--diff", help="Show the diff of every file that would change.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompts: inferred answers and defaults.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
-    notebook: Annotated[str | None, typer.Option(metavar="FILE", help="Training notebook (repo-relative).")] = None,
-    data: Annotated[str | None, typer.Option(metavar="FILE", help="Training data file (repo-relative).")] = None,
-    target: Annotated[str | None, typer.Option(metavar="COLUMN", help="Target column.")] = None,
+    notebook: Annotated[str | None, typer.Option(
+        "--notebook", metavar="FILE", help="Training notebook (repo-relative).")] = None,
+    data: Annotated[str | None, typer.Option("--data", metavar="FILE", help="Training data file (repo-relative).")] = None,
+    target: Annotated[str | None, typer.Option("--target", metavar="COLUMN", help="Target column.")] = None,
     model: Annotated[str | None, typer.Option(
-        metavar="VARIABLE", help="Variable holding the model, when the last one fitted is not it.")] = None,
+        "--model", metavar="VARIABLE", help="Variable holding the model, when the last one fitted is not it.")] = None,
     name: Annotated[str | None, typer.Option(
-        metavar="NAME", help="Project name (the package name derives from it).")] = None,
-    owner: Annotated[str | None, typer.Option(metavar="EMAIL", help="Technical owner's e-mail.")] = None,
+        "--name", metavar="NAME", help="Project name (the package name derives from it).")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", metavar="EMAIL", help="Technical owner's e-mail.")] = None,
     template: Annotated[str | None, typer.Option(
-        metavar="SOURCE", help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
+        "--template", metavar="SOURCE", help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Run on a tree with uncommitted changes.")] = False,
     force: Annotated[list[str] | None, typer.Option(
         "--force", metavar="PATH", help="Overwrite this conflicting file (a backup is kept). Repeatable.")] = None,

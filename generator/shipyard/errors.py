@@ -20,6 +20,9 @@ class ShipyardError(Exception):
         self.hint = hint
         self.path = path
 
+    def __reduce__(self):  # pickled across the adopt worker process with its hint and path
+        return (_rebuild, (type(self), self.message, self.hint, self.path))
+
     def one_line(self) -> str:
         text = self.message
         if self.hint:
@@ -73,3 +76,7 @@ class InternalError(ShipyardError):
     """A bug in Shipyard, reported as one line instead of a traceback."""
 
     exit_code = 70
+
+
+def _rebuild(cls: type[ShipyardError], message: str, hint: str, path: str | None) -> ShipyardError:
+    return cls(message, hint=hint, path=path)
