@@ -126,7 +126,8 @@ def _check_data(args) -> int:
 
 
 def _drift(args) -> int:
-    from .drift import run, thresholds
+    from .drift import thresholds
+    from .monitoring import run
 
     result = run(args.file, args.report_dir)
     if result.scoring_error:
