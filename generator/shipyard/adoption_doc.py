@@ -84,6 +84,28 @@ def _modernised_section(p: Prepared) -> list[str]:
     ] + [f"- `{x.evidence.where()}`: {x.message}" for x in rewrites if x.evidence]
 
 
+def _reading_section(p: Prepared) -> list[str]:
+    """How the project reads the data, the column the target comes from, the columns the notebook makes."""
+    f, a = p.facts, p.answers
+    if f.data_file is None:
+        return []
+    options = ", ".join(f"{k}={v!r}" for k, v in dict(a.get("read_options") or {}).items())
+    lines = ["", "### How the project reads the data", "",
+             f"`READ_OPTIONS` in `src/{a['package_name']}/settings.py`: `{options}`. Training, the contract "
+             "checks, drift, batch scoring and the tests all read the data that way; edit it there if the file "
+             "reads differently."]
+    if a.get("target_source") and a["target_source"] != a["target_column"]:
+        lines.append(f"The notebook derives the target `{a['target_column']}` from the column "
+                     f"`{a['target_source']}` of the data: the contract tags `{a['target_source']}`, and the "
+                     "baseline predicts it when it cannot use the notebook's rows.")
+    if f.made_columns:
+        made = ", ".join(f"`{name}` (cell {cell})" for name, cell in f.made_columns[:20])
+        lines.append(f"Columns the notebook makes: {made}. When the model uses one, a prediction request must "
+                     "carry it, computed as the notebook does: `GET /schema` of the service lists the columns "
+                     "and marks those as derived.")
+    return lines
+
+
 def render_adoption(p: Prepared) -> str:
     f, a = p.facts, p.answers
     pkg = a["package_name"]
@@ -135,6 +157,7 @@ def render_adoption(p: Prepared) -> str:
                      f"{len(nb.code_cells)} code cells{extra}")
     lines += ["", "### Data files", ""]
     lines += [f"- `{d.path}` ({d.format}, {d.size_bytes:,} bytes)" for d in f.data_files] or ["- none"]
+    lines += _reading_section(p)
     lines += _dependency_section(p)
     lines += _modernised_section(p)
     # the rewrites have their own section; a removed API they settled is told there too

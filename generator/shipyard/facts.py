@@ -220,6 +220,9 @@ class RepoFacts:
     model_file: str = ""
     model_files: tuple[tuple[str, str], ...] = ()
     columns: tuple[str, ...] = ()  # the data's columns as the project reads it
+    # Columns the training notebook makes that the data file does not have (``df["bmi"] = ...``), with the
+    # cell: when the model uses one, a request must carry it computed.
+    made_columns: tuple[tuple[str, int], ...] = ()
 
     def notebook(self, path: str) -> Notebook | None:
         return next((nb for nb in self.notebooks if nb.path == path), None)

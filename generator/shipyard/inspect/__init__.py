@@ -242,6 +242,9 @@ def inspect_repo(
         columns=tuple(columns or ()),
         model_file=model_file,
         model_files=tuple((s.variable, s.path) for s in saved),
+        made_columns=tuple((name, made.cell or 0) for name, made in (nbm.created_columns.items() if nbm else [])
+                           if columns is not None and name not in columns
+                           and name != (target_choice.value if target_choice else "")),
     )
 
 
