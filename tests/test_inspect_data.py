@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import inspect_fixtures as fx
+from shipyard import datafiles
 from shipyard.facts import DataRef, RepoFacts, Severity
 from shipyard.inspect import inspect_repo
 from shipyard.inspect.data import classify
-from shipyard.inspect.tables import read_header, sample_text
+from shipyard.inspect.reading import PEEK_ROWS
 
 
 def findings(facts: RepoFacts, code: str) -> list:
@@ -150,19 +151,19 @@ def test_data_written_back_over_its_source(tmp_path: Path) -> None:
 
 def test_non_utf8_csv_header(tmp_path: Path) -> None:
     root = fx.non_utf8_csv_repo(tmp_path)
-    assert read_header(root / "dados/vendas.csv") == ["área", "quartos", "preço"]
     facts = inspect_repo(root)
+    assert facts.columns == ("área", "quartos", "preço")  # read as the project reads it
     assert facts.target.value == "preço" and "found in the header of dados/vendas.csv" in facts.target.reason
 
 
-def test_header_reads_only_a_sample(tmp_path: Path) -> None:
+def test_inspection_peeks_at_a_bounded_number_of_rows(tmp_path: Path) -> None:
     big = tmp_path / "big.csv"
     with big.open("w", encoding="utf-8") as fh:
         fh.write("a,b,target\n")
         fh.write("1,2,0\n" * 1_000_000)  # 6 MB
-    text = sample_text(big)
-    assert text is not None and len(text) <= 256 * 1024
-    assert read_header(big) == ["a", "b", "target"]
+    peeked = datafiles.load_table(big, {"format": "csv"}, max_rows=PEEK_ROWS)
+    assert list(peeked.columns) == ["a", "b", "target"]
+    assert len(peeked) == PEEK_ROWS and peeked.attrs["truncated"] is True
 
 
 def test_rows_dropped_by_position_are_reported_with_their_cell(tmp_path: Path) -> None:
