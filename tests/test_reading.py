@@ -141,3 +141,18 @@ def test_excel_sheet_and_several_sheets(tmp_path):
     assert list(datafiles.load_table(path, {"format": "excel", "sheet_name": "data"}).columns) == ["a", "b"]
     with pytest.raises(InputFileError, match="several sheets"):
         datafiles.load_table(path, {"format": "excel", "sheet_name": None})
+
+
+def test_paths_from_the_repos_own_config_module_resolve(tmp_path):
+    """`from src.config import TRAIN_CSV` with pathlib constants rooted at `Path(__file__).parents[1]`."""
+    config = ("from pathlib import Path\nPROJECT_ROOT = Path(__file__).resolve().parents[1]\n"
+              "DATA_DIR = PROJECT_ROOT / 'data'\nTRAIN_CSV = DATA_DIR / 'raw' / 'train.csv'\n")
+    root = repo(tmp_path, {"src/__init__.py": "", "src/config.py": config,
+                           "data/raw/train.csv": "id,a,t\n1,2,0\n2,3,1\n", "data/raw/big.csv": "x\n" + "1\n" * 500}, [
+        "import sys\nsys.path.append('../..')\nimport pandas as pd\nfrom src.config import TRAIN_CSV",
+        "train = pd.read_csv(TRAIN_CSV, index_col=0)\nX = train[['a']]\ny = train['t']", FIT],
+        notebook="experiments/01_lr/lr.ipynb")
+    facts = inspect_repo(root)
+    assert facts.data_file.value == "data/raw/train.csv"
+    assert dict(facts.read_options) == {"format": "csv", "index_col": 0}
+    assert facts.columns == ("a", "t")

@@ -129,7 +129,7 @@ def inspect_repo(
     declared = declared_requirements(root, list(files.sizes))
     findings.extend(declared.findings)
 
-    data_scan = scan_data(notebooks, files)
+    data_scan = scan_data(notebooks, files, root)
     findings.extend(data_scan.findings)
     findings.extend(positional_row_drops(notebooks))
 

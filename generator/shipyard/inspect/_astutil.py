@@ -118,10 +118,24 @@ def const_str(node: ast.AST | None, env: Mapping[str, str], aliases: Aliases | N
         if left is None or right is None:
             return None
         return left + right if isinstance(node.op, ast.Add) else _join([left, right])
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        base = const_str(node.value, env, aliases)
+        return None if base is None else _parent(base)
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "parents"
+            and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)):
+        base = const_str(node.value.value, env, aliases)
+        if base is None:
+            return None
+        for _ in range(node.slice.value + 1):
+            base = _parent(base)
+        return base
     if isinstance(node, ast.Call):
         name = aliases.resolve(node.func) if aliases else dotted(node.func)
         if name in _CWD_CALLS and not node.args:
             return "."
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("resolve", "absolute", "expanduser") \
+                and not node.args:
+            return const_str(node.func.value, env, aliases)  # a path of the repo stays one
         if isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath":
             base = const_str(node.func.value, env, aliases)
             rest = [const_str(a, env, aliases) for a in node.args]
@@ -176,6 +190,13 @@ def literal_value(node: ast.AST | None, literals: Mapping[str, object], env: Map
 
 def is_literal(value: object) -> bool:
     return value is not _NOT_LITERAL
+
+
+def _parent(path: str) -> str:
+    """``Path(path).parent`` for the repo-relative paths inspection works with ("" is the repo root)."""
+    trimmed = path.rstrip("/\\")
+    cut = max(trimmed.rfind("/"), trimmed.rfind("\\"))
+    return trimmed[:cut] if cut > 0 else ("/" if cut == 0 else "")
 
 
 def _join(parts: list[str]) -> str:

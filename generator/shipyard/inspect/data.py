@@ -14,6 +14,7 @@ import ast
 import posixpath
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..facts import DataFile, DataRef, Evidence, Finding, Severity
 from ._astutil import (
@@ -29,7 +30,7 @@ from ._astutil import (
     written_literal,
 )
 from ._walk import RepoFiles, data_format, norm_name
-from .notebooks import ReadNotebook
+from .notebooks import ReadNotebook, read_python_file
 
 READ_CALLS = {
     "read_csv",
@@ -338,16 +339,50 @@ def resolve(value: str, kind: str, notebook: str, files: RepoFiles) -> tuple[str
     return pool[0], how
 
 
-def scan_data(notebooks: list[ReadNotebook], files: RepoFiles) -> DataScan:
+def module_constants(root: Path, files: RepoFiles, module: str, cache: dict[str, dict[str, str]]) -> dict[str, str]:
+    """String and path constants of a local module (``src/config.py``: ``TRAIN_CSV = ROOT / "data" / ...``),
+    with ``Path(__file__).parents[n]`` resolved to repo-relative folders ("" is the repo root)."""
+    if module in cache:
+        return cache[module]
+    rel = module.replace(".", "/")
+    found = sorted((p for p in files.py_files if p in (f"{rel}.py", f"{rel}/__init__.py")
+                    or p.endswith((f"/{rel}.py", f"/{rel}/__init__.py"))), key=len)
+    cache[module] = {}
+    cell = read_python_file(root, found[0]) if found else None
+    if cell is None or cell.tree is None:
+        return cache[module]
+    aliases, env = Aliases(), {"__file__": found[0]}
+    for node in cell.tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            aliases.add(node)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = const_str(node.value, env, aliases)
+            if value is not None:
+                env[node.targets[0].id] = value
+    env.pop("__file__")
+    cache[module] = env
+    return env
+
+
+def scan_data(notebooks: list[ReadNotebook], files: RepoFiles, root: Path | None = None) -> DataScan:
     scan = DataScan()
+    cache: dict[str, dict[str, str]] = {}
     for nb in notebooks:
         if not nb.is_python:
             continue
         aliases, env, literals = Aliases(), {}, {}
         findings: list[Finding] = []
         for cell in nb.cells:
-            if cell.tree is not None:
-                _scan_cell(nb.path, cell, aliases, env, scan, findings, literals)
+            if cell.tree is None:
+                continue
+            if root is not None:  # `from src.config import TRAIN_CSV`: the module's paths are known paths
+                for node in ast.walk(cell.tree):
+                    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                        constants = module_constants(root, files, node.module, cache)
+                        for alias in node.names:
+                            if alias.name in constants:
+                                env[alias.asname or alias.name] = constants[alias.name]
+            _scan_cell(nb.path, cell, aliases, env, scan, findings, literals)
         for magic in nb.notebook.magics:
             if re.match(r"^%?cd\s", magic.snippet):
                 findings.append(
