@@ -207,7 +207,14 @@ def notebook_candidate(namespace: dict[str, Any], raw, module_rel: str, deadline
     cand = split("notebook", fresh_copy(tuned if tuned is not None else est), X, y, positions,
                  note="the search's best estimator, re-fitted" if tuned is not None else "")
     with deadline("re-fitting the notebook's estimator on the training split"):
-        cand.model.fit(cand.X_train, cand.y_train)
+        try:
+            cand.model.fit(cand.X_train, cand.y_train)
+        except Exception as exc:  # the estimator's own error on the split: say so, the baseline still trains
+            first = next((line for line in str(exc).splitlines() if line.strip()), "")[:200]
+            raise ProjectError(f"re-fitting the notebook's {type(est).__name__} on the training split failed: "
+                               f"{type(exc).__name__}: {first}",
+                               f"check the model in {module_rel}, or run `python -m {S.PACKAGE} train --baseline`"
+                               ) from None
     cand.metrics = evaluate(cand.model, cand.X_test, cand.y_test)
     return cand, positions, aligned_rows(raw, X)
 

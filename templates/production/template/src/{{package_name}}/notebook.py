@@ -145,6 +145,17 @@ class Sandbox:
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    @contextlib.contextmanager
+    def inside(self) -> Iterator[None]:
+        """Work in the copy of the notebook's folder: the notebook's objects may write relative to it
+        (CatBoost's train_dir, a model's checkpoints) when train re-fits them."""
+        old = os.getcwd()
+        os.chdir(self.cwd)
+        try:
+            yield
+        finally:
+            os.chdir(old)
+
     def run(self, module: Path, *, max_seconds: float | None = None, progress: Progress | None = None,
             show_output: bool = False) -> dict[str, Any]:
         """Run the sandbox's copy of ``module`` (a path in the project) cell by cell; its namespace."""

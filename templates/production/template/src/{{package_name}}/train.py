@@ -104,7 +104,8 @@ def train(settings: S.Settings | None = None, *, baseline_only: bool = False, sa
             echo(f"running {module_rel} in a copy of the project ({box.files} files), in its notebook's folder")
             namespace = box.run(settings.notebook_module_path, max_seconds=budget.left(), progress=progress,
                                 show_output=show_output)
-            nb, positions, aligned = notebook_candidate(namespace, raw, module_rel, budget)
+            with box.inside():
+                nb, positions, aligned = notebook_candidate(namespace, raw, module_rel, budget)
             candidates.append(nb)
             by_value = box.local_modules
     if candidates and aligned is not None:
