@@ -98,9 +98,9 @@ def snapshot_path(dataset_name: str) -> str:
 def datacontract_reads_directly(read_options: dict[str, Any], columns: tuple[str, ...] | list[str] = ()) -> bool:
     """Whether `datacontract test` (DuckDB) reads the file itself as the project's reader does.
 
-    CSV with only a separator, an encoding DuckDB knows and dates; Parquet; JSON; a first-sheet
-    .xlsx with its header in row 1. Anything else (decimal commas, a preamble, `names=`, `.xls`,
-    `na_values`, ...) makes the project write a Parquet snapshot for it (`check-data --snapshot`).
+    CSV with only a separator, a UTF-8 or UTF-16 encoding and dates; Parquet; JSON. Anything else
+    (decimal commas, a preamble, `names=`, Excel, latin-1, `na_values`, pandas-made column names,
+    ...) makes the project write a Parquet snapshot for it (`check-data --snapshot`).
     """
     fmt = read_options.get("format", "csv")
     keys = set(read_options) - {"format"}

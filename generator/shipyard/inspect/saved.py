@@ -17,7 +17,8 @@ from .data import classify, resolve
 from .notebooks import ReadNotebook
 
 _DUMPS = {"joblib.dump", "pickle.dump", "cloudpickle.dump", "dill.dump", "sklearn.externals.joblib.dump"}
-_MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav", ".bin", ".model", ".json", ".ubj", ".cbm", ".skops")
+# What `train --from-file` loads: pickles (joblib reads them all, whatever the suffix), XGBoost and CatBoost files.
+_MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav", ".bin", ".json", ".ubj", ".cbm")
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--baseline", action="store_true", help="train and register the baseline alone")
     p.add_argument("--sample", type=int, default=None, help="train on a random sample of N rows")
-    p.add_argument("--from-file", nargs="?", const=S.MODEL_FILE or None, default=None, metavar="PATH",
+    p.add_argument("--from-file", nargs="?", const=S.MODEL_FILE, default=None, metavar="PATH",
                    help="evaluate and register a committed model file instead of re-running the notebook "
                         f"(default PATH: {S.MODEL_FILE or 'none found at adoption'})")
     p.add_argument("--max-minutes", type=float, default=None, metavar="N",
@@ -86,6 +86,11 @@ def _progress(stream):
 
 def _train(args) -> int:
     from .train import train
+
+    if args.from_file == "":
+        raise ProjectError("no model file was found at adoption: give --from-file PATH",
+                           "PATH is a model file committed in this repository (joblib, pickle, .json, .ubj, .cbm)",
+                           exit_code=2)
 
     train(baseline_only=args.baseline, sample=args.sample, from_file=args.from_file, max_minutes=args.max_minutes,
           echo=print, progress=_progress(sys.stderr), show_output=args.show_output)

@@ -343,6 +343,14 @@ def file_candidate(root: Path, path: Path, raw) -> Candidate:
         raise ProjectError(f"{path.name} expects column(s) the data file does not have: {', '.join(missing[:8])}",
                            "the model was fitted on a frame the notebook derives; train it with `train` instead")
     y = data[S.TARGET_SOURCE]
+    classes = getattr(model, "classes_", None)
+    if S.TASK == "classification" and classes is not None and not set(y.unique().tolist()) <= set(list(classes)):
+        shown = ", ".join(map(str, list(classes)[:6]))
+        raise ProjectError(
+            f"{path.name} predicts {shown}, but `{S.TARGET_SOURCE}` of the data file holds other values: it was "
+            f"trained on the target the notebook derives (`{S.TARGET}`)",
+            "register it with `train` instead, which runs the notebook and derives the target as it does",
+        )
     positions = split_positions(y, S.TASK, time_values_for(data, [data]))
     cand = split("file", model, data[names], y, positions,
                  note=f"{path.name} as committed, not re-fitted: if it was fitted on these rows its metrics "

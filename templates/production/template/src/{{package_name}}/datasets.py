@@ -2,7 +2,7 @@
 
 The training data is `settings.DATA_PATH` read with `settings.READ_OPTIONS` (the notebook's own read
 call). Another file of the same format (a new batch, a scoring input) is read with the same options;
-a file of another format is read with that format's defaults.
+a file of another format is sniffed once (tables.sniff_options).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from . import settings as S
-from .errors import ProjectError
 from .tables import format_of, read_table, sniff_options
 
 
@@ -28,17 +27,3 @@ def read(path: str | Path | None = None, *, limit: int | None = None):
     settings = S.Settings.load()
     target = Path(path) if path is not None else settings.data_path
     return read_table(target, options_for(target) if path is not None else S.READ_OPTIONS, limit=limit)
-
-
-def training_table(settings: S.Settings | None = None, *, limit: int | None = None):
-    """The training data with the target column it is trained on (``TARGET_SOURCE``)."""
-    settings = settings or S.Settings.load()
-    df = read_table(settings.data_path, S.READ_OPTIONS, limit=limit)
-    if S.TARGET_SOURCE not in df.columns:
-        shown = ", ".join(str(c) for c in list(df.columns)[:12])
-        raise ProjectError(
-            f"the target column `{S.TARGET_SOURCE}` is not in {S.DATA_PATH} (columns: {shown})",
-            "set TARGET / TARGET_SOURCE in settings.py, or check READ_OPTIONS",
-            exit_code=2,
-        )
-    return df

@@ -69,6 +69,16 @@ def _signature(X, preds):
         return None
 
 
+def _example_serialises(X) -> bool:
+    """MLflow's input example: a frame of plain numbers, strings and booleans (categories and dates are
+    stored as request_example rows in the metadata instead)."""
+    from pandas.api import types as t
+
+    return all(t.is_numeric_dtype(X[c]) or t.is_bool_dtype(X[c]) or t.is_object_dtype(X[c])
+               or t.is_string_dtype(X[c]) for c in X.columns) and not any(str(X[c].dtype) == "category"
+                                                                         for c in X.columns)
+
+
 def _pyfunc(model):
     import mlflow.pyfunc
 
@@ -93,11 +103,15 @@ def log_model(cand, schema: RequestSchema, preds, profile_path: Path, by_value: 
     metadata: dict[str, Any] = {"task": S.TASK, "package": S.PACKAGE, "request_schema": schema.to_dict(),
                                 "request_example": schema.records(cand.X_all, 5), "candidate": cand.kind}
     signature = _signature(cand.X_train.head(200), preds[:200])
-    common = dict(name="model", signature=signature, extra_files=[str(profile_path)], metadata=metadata)
+    example = cand.X_train.head(5) if _example_serialises(cand.X_train.head(5)) else None
+    common = dict(name="model", signature=signature, input_example=example, extra_files=[str(profile_path)],
+                  metadata=metadata)
     if getattr(cand.model, "framework", "") == "statsmodels":
         import mlflow.statsmodels
 
         metadata["statsmodels"] = cand.model.info()
+        if not metadata["statsmodels"]["formula"]:
+            common["input_example"] = None  # an array model's pyfunc needs the constant column the frame lacks
         reqs = pip_requirements(None, ["mlflow-skinny", "statsmodels", "numpy", "pandas", "scipy", "patsy"])
         return mlflow.statsmodels.log_model(cand.model.results, pip_requirements=reqs, **common), "pickle"
     import cloudpickle

@@ -157,7 +157,7 @@ class Sandbox:
             os.chdir(old)
 
     def run(self, module: Path, *, max_seconds: float | None = None, progress: Progress | None = None,
-            show_output: bool = False) -> dict[str, Any]:
+            show_output: bool = False, limit_minutes: float | None = None) -> dict[str, Any]:
         """Run the sandbox's copy of ``module`` (a path in the project) cell by cell; its namespace."""
         rel = module.resolve().relative_to(self.root.resolve())
         copy = self.project / rel
@@ -192,7 +192,8 @@ class Sandbox:
             cell = current[0]
             where = _where(cell, rel) if cell else str(rel)
             raise ProjectError(
-                f"train stopped after {max_seconds / 60:g} minute(s): {where} was still running",
+                f"train stopped after {limit_minutes or (max_seconds or 0) / 60:g} minute(s) (--max-minutes): "
+                f"{where} was still running",
                 "raise --max-minutes, make that cell cheaper in the module (fewer trials or a smaller grid), "
                 "or register a committed model file with `train --from-file`",
                 exit_code=3,

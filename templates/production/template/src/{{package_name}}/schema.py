@@ -137,7 +137,8 @@ class RequestSchema:
         checks = self._checks(contract)
         for i, record in enumerate(records):
             if not isinstance(record, dict):
-                errors.append({"row": i, "column": None, "rule": "type", "message": "each record must be an object"})
+                errors.append({"row": i, "column": "(record)", "rule": "type",
+                               "message": "each record must be an object"})
                 continue
             for name, check in checks:
                 message = check(record)
@@ -177,6 +178,8 @@ def _check(col: Column, rule: Any) -> Callable[[dict], tuple[str, str] | None]:
     name, kind, nullable = col.name, col.kind, col.nullable
     contract_check = rule.check if rule is not None else None
     derived_note = " (the notebook computes this column: send it computed)" if col.derived else ""
+    categories = frozenset(col.categories or ()) | frozenset(str(c) for c in col.categories or ())
+    known = ", ".join(map(str, (col.categories or [])[:8])) + (", ..." if len(col.categories or []) > 8 else "")
     wants = {"integer": "an integer", "number": "a number", "boolean": "a boolean", "string": "a string",
              "category": "a category value", "datetime": "an ISO 8601 date or timestamp"}[kind]
 
@@ -201,10 +204,13 @@ def _check(col: Column, rule: Any) -> Callable[[dict], tuple[str, str] | None]:
             ok = t is bool or (t is int and value in (0, 1))
         elif kind == "datetime":
             ok = t is str and _parses_as_time(value)
-        elif col.dtype == "object":  # a column of Python objects (text, or a mix): any JSON scalar
+        elif kind == "category":  # the model's encoding knows these values only
             ok = t in (str, int, float, bool)
-        else:  # text, category: a number is taken as its text
-            ok = t is str or t is int or t is float
+            if ok and value not in categories and str(value) not in categories:
+                return "category", f"`{name}`={_short(value)} is not a category the model was trained with " \
+                                   f"({known}){derived_note}"
+        else:  # text (a number or a boolean is taken as its text, as the contract's rule does)
+            ok = t in (str, int, float, bool)
         if ok:
             return None
         return "type", f"`{name}`={_short(value)} is not {wants}{derived_note}"
@@ -233,7 +239,9 @@ def _builder(col: Column) -> Callable[[list], Any]:
     if kind == "category":
         cats = pd.Index(col.categories or [])
         categorical = pd.CategoricalDtype(cats, ordered=col.ordered)
-        return lambda values: pd.Categorical(values, dtype=categorical)
+        as_text = all(isinstance(c, str) for c in col.categories or [])
+        return lambda values: pd.Categorical([str(v) if as_text and v is not None else v for v in values],
+                                             dtype=categorical)
     if kind == "number" and dtype in ("float64", "float32"):
         np_dtype = np.dtype(dtype)
         return lambda values: np.array([np.nan if v is None else v for v in values], dtype=np_dtype)

@@ -101,7 +101,8 @@ def read_table(path: str | Path, options: Mapping[str, Any] | None = None, *, li
             f"edit READ_OPTIONS in settings.py; {fmt} files take: {', '.join(sorted(ALLOWED_OPTIONS[fmt]))}",
         )
     if not path.is_file():
-        raise ProjectError(f"data file not found: {path}", "put the data there, or fix DATA_PATH in settings.py")
+        raise ProjectError(f"data file not found: {path}", "put the data there, or fix DATA_PATH in settings.py",
+                           exit_code=2)
     try:
         df, truncated = _READERS[fmt](path, opts, limit)
     except ProjectError:
@@ -111,6 +112,7 @@ def read_table(path: str | Path, options: Mapping[str, Any] | None = None, *, li
         raise ProjectError(
             f"cannot read {path} with {describe({'format': fmt, **opts})}: {type(exc).__name__}: {first}",
             "check READ_OPTIONS in settings.py (they repeat the notebook's read call)",
+            exit_code=2,
         ) from None
     if df.shape[1] == 0:
         raise ProjectError(f"{path} has no columns when read with {describe(opts)}", "check READ_OPTIONS")

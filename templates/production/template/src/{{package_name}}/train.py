@@ -66,6 +66,16 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _repo_modules(root: Path) -> list[str]:
+    """Modules of the repository itself (not this package, not installed ones) a loaded model file imported."""
+    import sys
+
+    inside, own = str(root.resolve()) + "/", str((root / "src" / S.PACKAGE).resolve()) + "/"
+    return sorted(name for name, module in list(sys.modules.items())
+                  if str(getattr(module, "__file__", "") or "").startswith(inside)
+                  and not str(module.__file__).startswith(own) and "site-packages" not in str(module.__file__))
+
+
 def _notebook_dir() -> str:
     return str(Path(S.NOTEBOOK_PATH).parent.as_posix()) if S.NOTEBOOK_PATH else ""
 
@@ -86,6 +96,7 @@ def train(settings: S.Settings | None = None, *, baseline_only: bool = False, sa
     budget = _Budget(max_minutes)
     if from_file:
         candidates.append(file_candidate(settings.root, settings.root / from_file, raw))
+        by_value = _repo_modules(settings.root)
     elif baseline_only:
         pass
     elif not S.MODEL_VARIABLE:
@@ -103,7 +114,7 @@ def train(settings: S.Settings | None = None, *, baseline_only: bool = False, sa
         with sandbox(settings.root, _notebook_dir()) as box:
             echo(f"running {module_rel} in a copy of the project ({box.files} files), in its notebook's folder")
             namespace = box.run(settings.notebook_module_path, max_seconds=budget.left(), progress=progress,
-                                show_output=show_output)
+                                show_output=show_output, limit_minutes=max_minutes)
             with box.inside():
                 nb, positions, aligned = notebook_candidate(namespace, raw, module_rel, budget)
             candidates.append(nb)
