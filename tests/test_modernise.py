@@ -384,3 +384,16 @@ def test_adopt_modernises_the_module_runs_it_and_reports_each_rewrite(tmp_path: 
     git(root, "commit", "-q", "-m", "adopt")
     assert adopt_json(root)["changes_nothing"] is True  # the report and the module are the same bytes again
     assert json.loads(notebook.read_text(encoding="utf-8")) == json.loads(written)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("import fbprophet\nm = fbprophet.Prophet()", "import prophet as fbprophet"),
+    ("from fbprophet import Prophet", "from prophet import Prophet"),
+    ("from pyramid.arima import auto_arima", "from pmdarima.arima import auto_arima"),
+])
+def test_renamed_distributions_are_imported_by_their_new_name(source, expected):
+    from shipyard.modernise import Moderniser
+
+    out = Moderniser().cell(source).source
+    assert out.startswith(expected + "  # [shipyard] was: ")
+    assert out.count("\n") == source.count("\n")

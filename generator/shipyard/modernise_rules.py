@@ -291,6 +291,9 @@ _RENAMES = {
                                     "statsmodels.tsa.arima_model was removed in statsmodels 0.13"),
     "statsmodels.api.tsa.arima_model": ("statsmodels.api.tsa.arima", "statsmodels-arima-import",
                                         "statsmodels.tsa.arima_model was removed in statsmodels 0.13"),
+    # renamed distributions whose old name no longer installs
+    "fbprophet": ("prophet", "package-renamed", "fbprophet was renamed prophet (1.0, 2021); the old one no longer builds"),
+    "pyramid.arima": ("pmdarima.arima", "package-renamed", "pyramid-arima was renamed pmdarima (2019)"),
 }
 _NOT_MOVED = {"sklearn.cross_validation": {"LabelKFold", "LeaveOneLabelOut", "LeavePLabelOut", "LabelShuffleSplit",
                                            "Bootstrap"},
@@ -308,10 +311,15 @@ def _renames(rule_id: str, ctx: Context) -> Iterator[Item]:
                 if old is None:
                     continue
                 new = table[old][0] + alias.name[len(old):]
-                if (alias.asname or new.split(".")[0] == old.split(".")[0]) and ctx.text.seg(alias).startswith(alias.name):
-                    start = ctx.text.start(alias)
+                if not ctx.text.seg(alias).startswith(alias.name):
+                    continue
+                start = ctx.text.start(alias)
+                if alias.asname or new.split(".")[0] == old.split(".")[0]:
                     yield make_fix(rule_id, table[old][1], ctx.text.span(node),
                                    [Edit(start, start + len(alias.name), new)])
+                elif alias.name == old and "." not in old:  # `import fbprophet`: the code says fbprophet.X
+                    yield make_fix(rule_id, table[old][1], ctx.text.span(node),
+                                   [Edit(start, start + len(alias.name), f"{new} as {old}")])
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             yield from _rename_from(ctx, rule_id, table, node)
         elif isinstance(node, ast.Attribute) and ctx.resolve(node) in table:

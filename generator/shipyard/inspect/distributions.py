@@ -57,7 +57,8 @@ IMPORT_TO_DIST: dict[str, str | None] = {
     "google.generativeai": "google-generativeai",
     "googleapiclient": "google-api-python-client",
     "mpl_toolkits": "matplotlib",
-    "fbprophet": "fbprophet",
+    "fbprophet": "prophet",  # renamed in 2021; the module's imports are rewritten to prophet
+    "pyramid.arima": "pmdarima",  # pyramid-arima, renamed pmdarima (`pyramid` alone is the web framework)
     "vaderSentiment": "vaderSentiment",
     "google.colab": None,
     "kaggle_secrets": None,
@@ -243,7 +244,8 @@ PYTHON2_MODULES = {
     "exceptions": "builtins",
 }
 
-NAMESPACE_PACKAGES = {"google", "azure", "mpl_toolkits", "backports", "jaraco", "zope"}
+NAMESPACE_PACKAGES = {"google", "azure", "mpl_toolkits", "backports", "jaraco", "zope",
+                      "pyramid"}  # pyramid.arima is pmdarima's old name, not the web framework
 
 # Conda package names that differ on PyPI; ``None`` means "not a Python package" (skipped).
 CONDA_TO_PYPI: dict[str, str | None] = {
