@@ -249,3 +249,22 @@ with TestClient(create_app()) as client:
     assert status == 422 and [(e["column"], e["rule"]) for e in body["detail"]] == [("area", "type")]
     status, body = out["wrong_text"]
     assert status == 422 and [(e["column"], e["rule"]) for e in body["detail"]] == [("district", "type")]
+
+
+def test_every_pattern_project_installs_in_a_fresh_virtualenv(tmp_path):
+    """`pip install -e .` of each generated project succeeds (one resolver run for all of them)."""
+    builders = [ff.semicolon_decimal_bom_repo, ff.headerless_tsv_repo, ff.latin1_blank_cells_repo, ff.excel_repo,
+                ff.preamble_txt_repo, ff.parquet_pathlib_repo, ff.slow_cell_repo]
+    projects = [adopt(tmp_path / build.__name__, build) for build in builders]
+    venv = tmp_path / "venv"
+    subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    command = [str(python), "-m", "pip", "install", "--quiet"]
+    for project in projects:
+        command += ["-e", str(project.root)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for project in projects:
+        imported = subprocess.run([str(python), "-c", f"import {project.package}.train"], capture_output=True,
+                                  text=True, cwd=tmp_path)
+        assert imported.returncode == 0, imported.stderr[-2000:]
