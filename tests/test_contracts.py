@@ -87,9 +87,9 @@ def test_logical_types_and_physical_types():
         "comment": "string",
         "churned": "string",
     }
-    assert p["age"]["physicalType"] == "int64"
-    assert p["income"]["physicalType"] == "float64"
-    assert p["active"]["physicalType"] == "bool"
+    assert p["age"]["physicalType"] == "bigint"  # SQL types, as data tools read physicalType
+    assert p["income"]["physicalType"] == "double"
+    assert p["active"]["physicalType"] == "boolean"
 
 
 def test_required_unique_and_bounds():

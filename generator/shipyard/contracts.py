@@ -26,7 +26,7 @@ Shape of an inferred contract (ODCS v3.1.0)::
         quality: [{metric: rowCount, mustBeGreaterOrEqualTo: <half the rows seen>}]
         properties:                                  # one per column, in column order
           - name: <column>
-            physicalType: <pandas dtype>
+            physicalType: bigint|double|varchar|boolean|date|timestamp_ntz|timestamp_tz
             logicalType: string|integer|number|boolean|date|timestamp
             logicalTypeOptions: {minimum, maximum}   # numbers and dates (not id columns)
             required: true                           # no nulls seen
@@ -252,7 +252,7 @@ def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool) ->
 
     prop: dict[str, Any] = {
         "name": name,
-        "physicalType": str(s.dtype),
+        "physicalType": _physical_type(logical, tz_aware),
         "logicalType": logical,
     }
     required = n_null == 0
@@ -320,6 +320,15 @@ def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool) ->
     if quality:
         prop["quality"] = quality
     return prop
+
+
+#: The SQL type of a logical type, as data tools read ``physicalType`` (datacontract-cli's DuckDB among them).
+_PHYSICAL = {"integer": "bigint", "number": "double", "string": "varchar", "boolean": "boolean", "date": "date",
+             "timestamp": "timestamp_ntz"}
+
+
+def _physical_type(logical: str, tz_aware: bool) -> str:
+    return "timestamp_tz" if logical == "timestamp" and tz_aware else _PHYSICAL.get(logical, "varchar")
 
 
 def _py_float(value: Any) -> float:
