@@ -60,7 +60,8 @@ def package_name(name: str, facts: RepoFacts) -> tuple[str, str]:
 _FLAG_KEYS = {"name": ("project_name", "package_name"), "owner": ("owner_email",),
               "target": ("target_column", "target_source"),
               "data": ("data_path", "dataset_name", "read_options", "target_source"),
-              "notebook": ("notebook_path", "model_variable", "model_class", "model_framework", "model_file")}
+              "notebook": ("notebook_path", "model_variable", "model_class", "model_framework", "model_file",
+                           "model_features", "model_target")}
 
 
 def recorded_answers(root: Path) -> dict[str, Any]:
@@ -159,6 +160,8 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
         "target_column": target or "target",
         "target_source": facts.target_source or target or "target",
         "model_file": facts.model_file,
+        "model_features": model.features_variable if model and model.features_variable.isidentifier() else "",
+        "model_target": model.target_variable if model and model.target_variable.isidentifier() else "",
         "task": facts.task if facts.task in ("classification", "regression") else "classification",
         "dependencies": deps,
         "shipyard_version": __version__,

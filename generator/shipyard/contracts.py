@@ -197,6 +197,7 @@ def infer_contract(
             "dimension": "completeness",
         }
 
+    server = server_entry(str(data_path), dataset_name, dict(read_options or {"format": "csv"}), names)
     seen = f"the first {n_rows} rows" if truncated else f"{n_rows} rows"
     note = (
         f"Inferred by Shipyard from {seen} of {data_path}: types, bounds, allowed values and null "
@@ -224,11 +225,12 @@ def infer_contract(
             "name": f"{dataset_name} owners",
             "members": [{"username": owner_email, "role": "owner"}],
         },
-        "servers": [server_entry(str(data_path), dataset_name, dict(read_options or {"format": "csv"}), names)],
+        "servers": [server],
         "schema": [
             {
                 "name": dataset_name,
-                "physicalName": str(data_path),
+                # what datacontract-cli reads: the file itself, or its Parquet snapshot (see server_entry)
+                "physicalName": server["path"],
                 "physicalType": "file",
                 "logicalType": "object",
                 "description": "The training data. Inferred by Shipyard: review before use.",

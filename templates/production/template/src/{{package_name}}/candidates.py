@@ -89,8 +89,9 @@ def feature_names(estimator) -> list[str] | None:
     return None
 
 
-def find_feature_frame(namespace: dict[str, Any], estimator):
-    """The DataFrame the estimator was fitted on: its columns are the estimator's feature names; the longest."""
+def frames_with_the_columns(namespace: dict[str, Any], estimator) -> list:
+    """DataFrames of the namespace holding the estimator's feature columns (as those columns), longest first;
+    the fit call's own features variable (MODEL_FEATURES, recorded at adoption) first of all."""
     import pandas as pd
 
     names = feature_names(estimator)
@@ -103,26 +104,33 @@ def find_feature_frame(namespace: dict[str, Any], estimator):
             f"the model in one sklearn Pipeline fitted on the raw frame), or run `python -m {S.PACKAGE} train "
             "--baseline`",
         )
-    wanted = names
-    exact, same, superset = [], [], []
+    ranked = []
     for key, value in namespace.items():
         if key.startswith("_") or not isinstance(value, pd.DataFrame):
             continue
         cols = [str(c) for c in value.columns]
-        if cols == wanted:
-            exact.append((len(value), key, value))
-        elif set(cols) == set(wanted):
-            same.append((len(value), key, value[wanted]))
-        elif set(wanted) <= set(cols):
-            superset.append((len(value), key, value[wanted]))
-    for group in (exact, same, superset):
-        if group:
-            group.sort(key=lambda t: t[0], reverse=True)
-            return group[0][2]
-    raise ProjectError(
-        f"no DataFrame in the notebook's namespace has the estimator's columns {wanted[:6]}...",
-        f"keep the feature frame in a top-level variable, or run `python -m {S.PACKAGE} train --baseline`",
-    )
+        if not set(names) <= set(cols):
+            continue
+        exact = 0 if cols == names else 1 if set(cols) == set(names) else 2
+        ranked.append((key != S.MODEL_FEATURES, exact, -len(value), key, value if exact == 0 else value[names]))
+    if not ranked:
+        raise ProjectError(
+            f"no DataFrame in the notebook's namespace has the estimator's columns {names[:6]}...",
+            f"keep the feature frame in a top-level variable, or run `python -m {S.PACKAGE} train --baseline`",
+        )
+    return [frame for *_, frame in sorted(ranked, key=lambda t: t[:4])]
+
+
+def find_frames(namespace: dict[str, Any], estimator):
+    """(X, y): the feature frame and the target it was fitted with, found together, so that a test
+    frame of the same columns (one row longer, say) is not taken for the training frame."""
+    first_error = None
+    for X in frames_with_the_columns(namespace, estimator):
+        try:
+            return X, find_target(namespace, X)
+        except ProjectError as exc:
+            first_error = first_error or exc
+    raise first_error  # type: ignore[misc]
 
 
 def find_target(namespace: dict[str, Any], X, target: str = S.TARGET):
@@ -139,11 +147,13 @@ def find_target(namespace: dict[str, Any], X, target: str = S.TARGET):
             value = value.iloc[:, 0]
         if isinstance(value, pd.Series) and len(value) == n:
             score = 4 * (value.name in (target, S.TARGET_SOURCE)) + 3 * (key in (target, *TARGET_NAMES))
+            score += 5 * (key == S.MODEL_TARGET)
             score += 2 * bool(value.index.equals(X.index))
             if score:
                 scored.append((score, key, value.set_axis(X.index).rename(target)))
-        elif isinstance(value, np.ndarray) and value.ndim == 1 and len(value) == n and key in (target, *TARGET_NAMES):
-            scored.append((3, key, pd.Series(value, index=X.index, name=target)))
+        elif isinstance(value, np.ndarray) and value.ndim == 1 and len(value) == n and (
+                key in (target, *TARGET_NAMES) or key == S.MODEL_TARGET):
+            scored.append((3 + 5 * (key == S.MODEL_TARGET), key, pd.Series(value, index=X.index, name=target)))
     if scored:
         scored.sort(key=lambda t: t[0], reverse=True)
         return scored[0][2]
@@ -200,8 +210,7 @@ def notebook_candidate(namespace: dict[str, Any], raw, module_rel: str, deadline
         return statsmodels_candidate(results, namespace, raw, module_rel)
     if not is_sklearn_compatible(est):
         raise ProjectError(unsupported_message(type(est).__module__.split(".")[0], module_rel), exit_code=2)
-    X = find_feature_frame(namespace, est)
-    y = find_target(namespace, X)
+    X, y = find_frames(namespace, est)
     positions = split_positions(y, S.TASK, time_values_for(X, list(namespace.values()) + [raw]))
     tuned = getattr(est, "best_estimator_", None)  # a search: re-fit the tuned estimator, not the search
     cand = split("notebook", fresh_copy(tuned if tuned is not None else est), X, y, positions,
