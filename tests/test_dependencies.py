@@ -354,3 +354,14 @@ def test_utf16_pip_freeze_and_aliases(tmp_path: Path, monkeypatch: pytest.Monkey
     make_repo(root)
     adopt_json(root)
     assert project_dependencies(root) == ["seaborn==0.13.2"]
+
+
+def test_a_pin_that_installs_but_not_with_the_templates_stack_is_dropped() -> None:
+    """seaborn 0.11 installs on CPython 3.11, then fails at import on matplotlib 3.8+ (field: Flight-Fare)."""
+    from shipyard.inspect.pins import below_stack_floor
+
+    assert "seaborn 0.13" in below_stack_floor("seaborn", "==0.11.2")
+    assert "seaborn 0.13" in below_stack_floor("Seaborn", "<0.12")
+    assert below_stack_floor("seaborn", "==0.13.2") == ""
+    assert below_stack_floor("seaborn", ">=0.11") == ""  # a range a current release satisfies is kept
+    assert below_stack_floor("wordcloud", "==1.8.1") == ""

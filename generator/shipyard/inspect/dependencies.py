@@ -31,7 +31,7 @@ def build_requirements(scan: ImportScan, declared: Declared, *, notebook: str | 
     Without a training notebook, every notebook counts as run. ``python_version`` is the declared one
     (the project's Python is derived from it as the answers do).
     """
-    from .pins import check_pins, is_ancient, project_python
+    from .pins import below_stack_floor, check_pins, is_ancient, project_python
 
     runs = project_files(scan, notebook) if notebook else None
     modules: dict[str, list[str]] = {}
@@ -79,7 +79,15 @@ def build_requirements(scan: ImportScan, declared: Declared, *, notebook: str | 
         shown = f"{declared_as or distribution}{spec}"
         evidence = Evidence(path=source) if source else None
         dropped, reason, by_rule, on_index = False, "", False, True
-        if key in verdicts:
+        stack = below_stack_floor(distribution, spec) if key in verdicts and verdicts[key].keep else ""
+        if stack:
+            dropped, reason = True, stack
+            findings.append(Finding(
+                code="pin-dropped", severity=Severity.WARNING, evidence=evidence,
+                message=f"{source} pins {shown}, which installs but does not work with the template's pandas, "
+                        f"NumPy and matplotlib: {stack}; the project asks for {distribution} (check the results "
+                        "still match)"))
+        elif key in verdicts:
             verdict = verdicts[key]
             dropped, reason, by_rule, on_index = not verdict.keep, verdict.reason, verdict.by_rule, verdict.on_index
             if not on_index:

@@ -106,6 +106,27 @@ def _version(text: str) -> Version | None:
         return None
 
 
+#: Libraries built on the template's pandas (>= 2), NumPy and matplotlib (>= 3.8): the first release that works
+#: with them. An older pin installs, then fails at import or on the first call (seaborn 0.11 on matplotlib
+#: 3.8+: no cm.register_cmap; 0.12 on pandas 3: no mode.use_inf_as_na).
+STACK_FLOORS: dict[str, tuple[tuple[int, ...], str]] = {
+    "seaborn": ((0, 13), "seaborn 0.13, the first release that works with pandas 2 and matplotlib 3.8"),
+    "statsmodels": ((0, 14), "statsmodels 0.14, the first release that works with pandas 2"),
+    "scipy": ((1, 13), "SciPy 1.13, the first release built for NumPy 2"),
+    "pmdarima": ((2, 0), "pmdarima 2.0, the first release built for current NumPy and statsmodels"),
+}
+
+
+def below_stack_floor(distribution: str, specifier: str) -> str:
+    """Why a pin cannot work with the template's libraries although it installs, "" when it can."""
+    from .distributions import normalise
+
+    floor = STACK_FLOORS.get(normalise(distribution))
+    if not floor or not specifier or not _caps_below(specifier, ".".join(map(str, floor[0]))):
+        return ""
+    return f"it only allows releases older than {floor[1]}"
+
+
 def is_ancient(distribution: str, specifier: str) -> bool:
     """True when ``specifier`` only allows versions older than what is current for a well-known package."""
     from .distributions import normalise
