@@ -397,3 +397,32 @@ def test_renamed_distributions_are_imported_by_their_new_name(source, expected):
     out = Moderniser().cell(source).source
     assert out.startswith(expected + "  # [shipyard] was: ")
     assert out.count("\n") == source.count("\n")
+
+
+def test_corr_on_a_frame_with_text_columns_keeps_working_on_pandas_2():
+    """Field (Flight-Fare, LightGBM): `df.corr()['Income']` on a frame with text columns raises on pandas >= 2."""
+    import pandas as pd
+    from shipyard.modernise import Moderniser
+
+    source = "c = df.corr()['b']\nother = s.corr(t)"
+    out = Moderniser().cell(source).source
+    assert "df.corr(numeric_only=True)['b']" in out and "s.corr(t)" in out.splitlines()[1]
+    df = pd.DataFrame({"a": [1, 2, 3], "b": [2, 4, 7], "name": ["x", "y", "z"]})
+    namespace = {"df": df, "s": df["a"], "t": df["b"]}
+    exec(out, namespace)  # noqa: S102 - the rewritten code, on current pandas
+    assert namespace["c"]["a"] > 0.9
+
+
+def test_a_chained_inplace_fill_becomes_an_assignment():
+    """Field (timeseries_analysis_temperature): `df['tg'].ffill(inplace=True)` fills a copy under copy-on-write."""
+    import numpy as np
+    import pandas as pd
+    from shipyard.modernise import Moderniser
+
+    source = "df['tg'].ffill(axis=0, inplace=True)\ndf.fillna(0, inplace=True)"
+    out = Moderniser().cell(source).source
+    assert out.splitlines()[0].startswith("df['tg'] = df['tg'].ffill(axis=0)")
+    assert out.splitlines()[1] == "df.fillna(0, inplace=True)"  # in place on the frame itself still works
+    df = pd.DataFrame({"tg": [1.0, np.nan, 3.0], "q": [np.nan, 1.0, 1.0]})
+    exec(out, {"df": df})  # noqa: S102
+    assert df["tg"].tolist() == [1.0, 1.0, 3.0] and df["q"].tolist() == [0.0, 1.0, 1.0]

@@ -414,3 +414,58 @@ def _python2_builtins(ctx: Context) -> Iterator[Item]:
                 new = _DICT_ITERATORS[node.func.attr]
                 yield make_fix("python2-builtins", f".{node.func.attr}() is .{new}() in Python 3 (and in pandas 2)",
                                ctx.text.span(node), [Edit(end - len(node.func.attr), end, new)])
+
+
+@rule("pandas-numeric-only")
+def _numeric_only(ctx: Context) -> Iterator[Item]:
+    """``df.corr()`` / ``df.cov()`` -> ``df.corr(numeric_only=True)``: before pandas 2.0 they skipped text
+    columns; now they raise. Only calls without a positional argument: ``Series.corr(other)`` takes one."""
+    for node in ctx.nodes:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("corr", "cov") and not node.args
+                and not any(k.arg == "numeric_only" or k.arg is None for k in node.keywords)):
+            continue
+        end = ctx.text.end(node)
+        if ctx.text.text[end - 1 : end] != ")":
+            continue
+        text = ", numeric_only=True)" if node.keywords else "numeric_only=True)"
+        yield make_fix("pandas-numeric-only",
+                       f"DataFrame.{node.func.attr}() skipped text columns before pandas 2.0; now it needs "
+                       "numeric_only=True to do the same", ctx.text.span(node), [Edit(end - 1, end, text)])
+
+
+_INPLACE_METHODS = {"fillna", "ffill", "bfill", "replace", "interpolate", "clip", "where", "mask"}
+
+
+@rule("pandas-chained-inplace")
+def _chained_inplace(ctx: Context) -> Iterator[Item]:
+    """``df["c"].fillna(0, inplace=True)`` -> ``df["c"] = df["c"].fillna(0)``: with copy-on-write (pandas 3)
+    an in-place call on a column selection changes a copy and leaves ``df`` as it was."""
+    for node in ctx.nodes:
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            continue
+        call = node.value
+        func = call.func
+        inplace = [k for k in call.keywords if k.arg == "inplace"]
+        if not (isinstance(func, ast.Attribute) and func.attr in _INPLACE_METHODS and len(inplace) == 1
+                and isinstance(inplace[0].value, ast.Constant) and inplace[0].value.value is True):
+            continue
+        target = func.value
+        if not (isinstance(target, ast.Subscript | ast.Attribute) and dotted(_frame_of(target))):
+            continue  # only `frame[...]` / `frame.col`: a plain name changes in place as before
+        if isinstance(target, ast.Attribute) and target.attr in ("loc", "iloc", "str", "dt", "cat"):
+            continue
+        if node.lineno != node.end_lineno:
+            continue  # keep every line where it was
+        selection = ctx.text.seg(target)
+        rest = [ctx.text.seg(a) for a in call.args] + [ctx.text.seg(k) for k in call.keywords if k.arg != "inplace"]
+        new = f"{selection} = {selection}.{func.attr}({', '.join(rest)})"
+        yield ctx.replace("pandas-chained-inplace",
+                          f"{func.attr}(inplace=True) on a column selection changes a copy under pandas 3's "
+                          "copy-on-write", node, new)
+
+
+def _frame_of(node: ast.AST) -> ast.AST:
+    while isinstance(node, ast.Subscript | ast.Attribute):
+        node = node.value
+    return node
