@@ -58,7 +58,7 @@ def package_name(name: str, facts: RepoFacts) -> tuple[str, str]:
 
 #: Answers a flag overrides, even when a previous adoption recorded them.
 _FLAG_KEYS = {"name": ("project_name", "package_name"), "owner": ("owner_email",),
-              "target": ("target_column", "target_source"),
+              "target": ("target_column", "target_source", "exclude_columns"),
               "data": ("data_path", "dataset_name", "read_options", "target_source"),
               "notebook": ("notebook_path", "model_variable", "model_class", "model_framework", "model_file",
                            "model_features", "model_target")}
@@ -159,6 +159,7 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
         "read_options": dict(facts.read_options) or {"format": "csv"},
         "target_column": target or "target",
         "target_source": facts.target_source or target or "target",
+        "exclude_columns": list(facts.other_targets),
         "model_file": facts.model_file,
         "model_features": model.features_variable if model and model.features_variable.isidentifier() else "",
         "model_target": model.target_variable if model and model.target_variable.isidentifier() else "",

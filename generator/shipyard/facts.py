@@ -223,6 +223,8 @@ class RepoFacts:
     # Columns the training notebook makes that the data file does not have (``df["bmi"] = ...``), with the
     # cell: when the model uses one, a request must carry it computed.
     made_columns: tuple[tuple[str, int], ...] = ()
+    # The other outputs of a multi-output fit (``y = df[["a", "b"]]``): never features of the baseline.
+    other_targets: tuple[str, ...] = ()
 
     def notebook(self, path: str) -> Notebook | None:
         return next((nb for nb in self.notebooks if nb.path == path), None)

@@ -184,7 +184,7 @@ def inspect_repo(
         sample, peek_findings = peek(root, data_choice.value, options)
         findings.extend(read_findings + peek_findings)
     columns = [str(c) for c in sample.columns] if sample is not None else None
-    target_choice, target_findings = choose_target(
+    target_choice, target_findings, other_targets = choose_target(
         columns, target, nbm, chosen, data_choice.value if data_choice else None
     )
     findings.extend(target_findings)
@@ -242,6 +242,7 @@ def inspect_repo(
         columns=tuple(columns or ()),
         model_file=model_file,
         model_files=tuple((s.variable, s.path) for s in saved),
+        other_targets=other_targets,
         made_columns=tuple((name, made.cell or 0) for name, made in (nbm.created_columns.items() if nbm else [])
                            if columns is not None and name not in columns
                            and name != (target_choice.value if target_choice else "")),

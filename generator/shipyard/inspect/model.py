@@ -65,6 +65,7 @@ class NotebookModel:
     column_sources: dict[str, str] = field(default_factory=dict)
     # ``df.columns = [...]``: every list of names given to a frame's columns, in code order.
     column_lists: list[list[str]] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # names bound to lists of strings
     aliases: Aliases = field(default_factory=Aliases)
 
 
@@ -84,7 +85,7 @@ class _Scanner:
         self.optimizers: dict[str, str] = {}  # optimizer variable -> model variable
         self.losses: dict[str, str] = {}  # model variable -> keras loss / "criterion" task
         self.dicts: dict[str, ast.Dict] = {}
-        self.lists: dict[str, list[str]] = {}
+        self.lists = self.out.lists
         self.stepped: set[tuple[int, str]] = set()
         self.seq = 0
 

@@ -41,6 +41,7 @@ class Candidate:
     how: str
     evidence: Evidence | None
     frame: str = ""
+    others: tuple[str, ...] = ()  # more target columns of a multi-output fit
 
 
 def _binding(nbm: NotebookModel, name: str, before: int):  # type: ignore[no-untyped-def]
@@ -67,6 +68,11 @@ def trace_column(nbm: NotebookModel, node: ast.AST | None, before: int, depth: i
         column = const_str(key, env)
         if column is not None:
             return Candidate(column, "", None, dotted(node.value))
+        several = nbm.lists.get(key.id) if isinstance(key, ast.Name) else None
+        if isinstance(key, ast.List):
+            several = [c for c in (const_str(e, env) for e in key.elts) if c is not None]
+        if several:  # y = df[["a", "b"]]: several outputs; the project trains on one
+            return Candidate(several[0], "", None, dotted(node.value), others=tuple(several[1:]))
         return None
     if isinstance(node, ast.Attribute):
         if node.attr in ("values", "T", "array"):
@@ -210,21 +216,22 @@ def target_candidates(nbm: NotebookModel, fit: Fit | None) -> list[Candidate]:
 def choose_target(
     header: list[str] | None, override: str | None, nbm: NotebookModel | None, fit: Fit | None,
     data_path: str | None,
-) -> tuple[Choice | None, list[Finding]]:
-    """The target column; ``header`` is the data's columns as the project reads them (None: unread)."""
+) -> tuple[Choice | None, list[Finding], tuple[str, ...]]:
+    """The target column, findings, and the other outputs of a multi-output fit; ``header`` is the data's
+    columns as the project reads them (None: unread)."""
     findings: list[Finding] = []
     if override:
         reason = "given with --target"
         if header is not None and override not in header:
             findings.append(_not_in_data(override, data_path or "", header, None))
             reason += f"; not a column of {data_path}"
-        return Choice(value=override, reason=reason, flag="--target"), findings
+        return Choice(value=override, reason=reason, flag="--target"), findings, ()
     candidates = target_candidates(nbm, fit) if nbm is not None else []
     if header is not None and len(candidates) > 1:
         candidates.sort(key=lambda c: c.column not in header)
     if not candidates:
         if header is None:
-            return None, findings
+            return None, findings, ()
         lowered = {h.lower(): h for h in header}
         name = next((lowered[n] for n in TARGET_NAMES if n in lowered), None)
         if name is None:  # prefixes and suffixes: is_fraud, defaulted, churned, has_churned, target_class
@@ -237,17 +244,24 @@ def choose_target(
                         f"{last!r} of {data_path}: confirm it or rerun with --target COLUMN",
             ))
             return Choice(value=last, reason=f"last column of {data_path} (a guess)", flag="--target",
-                          candidates=tuple(header)), findings
+                          candidates=tuple(header)), findings, ()
         if name is None:
-            return None, findings
+            return None, findings, ()
         return Choice(
             value=name,
             reason=f"column name (a column of {data_path} named like a target)",
             flag="--target",
             candidates=(name,),
-        ), findings
+        ), findings, ()
     best = candidates[0]
     reason = best.how
+    if best.others:
+        findings.append(Finding(
+            code="multi-output-target", severity=Severity.WARNING, evidence=best.evidence,
+            message=f"the model predicts several columns ({', '.join((best.column, *best.others))}); the project "
+                    f"serves one: {best.column!r}. Pass --target COLUMN for another; train --baseline works, the "
+                    "notebook's multi-output model needs a wrapper that predicts one column",
+        ))
     if header is not None:
         if best.column in header:
             reason += f"; found in the header of {data_path}"
@@ -261,9 +275,9 @@ def choose_target(
         value=best.column,
         reason=reason,
         flag="--target",
-        candidates=tuple(c.column for c in candidates),
+        candidates=tuple(dict.fromkeys([c.column for c in candidates] + list(best.others))),
         evidence=best.evidence,
-    ), findings
+    ), findings, best.others
 
 
 def _not_in_data(column: str, data_path: str, header: list[str], evidence: Evidence | None) -> Finding:

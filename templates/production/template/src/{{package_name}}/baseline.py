@@ -40,7 +40,7 @@ def is_text(series) -> bool:
 
 def raw_feature_columns(df, target: str = S.TARGET_SOURCE, time_column: str = S.TIME_COLUMN) -> list[str]:
     """All columns of the data file except the target (and what it derives from), the time column, ids."""
-    skip = {target, S.TARGET, S.TARGET_SOURCE, time_column}
+    skip = {target, S.TARGET, S.TARGET_SOURCE, time_column, *S.EXCLUDE_COLUMNS}
     return [c for c in df.columns if c not in skip and not looks_like_id(c, df[c])]
 
 
