@@ -156,3 +156,26 @@ def test_paths_from_the_repos_own_config_module_resolve(tmp_path):
     assert facts.data_file.value == "data/raw/train.csv"
     assert dict(facts.read_options) == {"format": "csv", "index_col": 0}
     assert facts.columns == ("a", "t")
+
+
+@pytest.mark.parametrize(("features", "flagged"), [
+    ("X_arr = X.values\nm.fit(X_arr, y)", True),
+    ("Xs = StandardScaler().fit_transform(X)\nm.fit(Xs, y)", True),
+    ("m.fit(X, y)", False),
+])
+def test_a_model_fitted_on_an_array_is_flagged_at_adoption(tmp_path, features, flagged):
+    root = repo(tmp_path, {"d.csv": "a,b,t\n1,2,0\n2,3,1\n"}, [
+        "import pandas as pd\nfrom sklearn.preprocessing import StandardScaler\n"
+        "from sklearn.linear_model import LogisticRegression\ndf = pd.read_csv('d.csv')",
+        "X = df[['a', 'b']]\ny = df['t']\nm = LogisticRegression()\n" + features])
+    facts = inspect_repo(root)
+    assert any(f.code == "model-fitted-on-array" for f in facts.findings) is flagged
+
+
+def test_a_forecaster_does_not_hide_the_tabular_model_fitted_before_it(tmp_path):
+    root = repo(tmp_path, {"d.csv": "ds,y,m\n2020-01-01,1,1\n2020-01-02,2,1\n"}, [
+        "import pandas as pd\nfrom prophet import Prophet\nfrom sklearn.linear_model import LinearRegression",
+        "df = pd.read_csv('d.csv')\nlr = LinearRegression()\nlr.fit(df[['m']], df['y'])",
+        "fc = Prophet()\nfc.fit(df)"])
+    facts = inspect_repo(root)
+    assert facts.model.variable == "lr" and "time-series model" in facts.model_choice.reason

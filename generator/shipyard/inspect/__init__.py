@@ -17,7 +17,7 @@ from .choose import choose_data, choose_model, choose_target, choose_task, choos
 from .data import data_files, positional_row_drops, scan_data
 from .dependencies import build_requirements
 from .imports import scan_imports
-from .model import NotebookModel, scan_models
+from .model import NotebookModel, fitted_on_array, scan_models
 from .notebooks import ReadNotebook, cell_parses, neutralise, read_notebook
 from .reading import peek, read_options, target_values
 from .requirements import declared_requirements
@@ -149,6 +149,7 @@ def inspect_repo(
     chosen, model_choice = (choose_model(nbm, (kept[-1].variable, kept[-1].path, kept[-1].cell) if kept else None)
                             if nbm else (None, None))
     model_file = choose_model_file(saved, chosen.fit.variable) if chosen else ""
+    array = fitted_on_array(nbm, chosen) if nbm is not None and chosen is not None else ""
     if chosen is None:
         where = f" in {training.value}" if training else ""
         findings.append(
@@ -161,7 +162,14 @@ def inspect_repo(
                 "project until a model is added",
             )
         )
-    elif model_choice is not None and model_choice.ambiguous:
+    elif array:
+        findings.append(Finding(
+            code="model-fitted-on-array", severity=Severity.WARNING, evidence=chosen.fit.evidence,
+            message=f"{chosen.fit.variable} is fitted on {array}, an array without column names: `train` cannot "
+                    "tell which columns a prediction request must carry. Fit a scikit-learn Pipeline (the "
+                    "transformer and the model) on the DataFrame in the module; until then `train --baseline`",
+        ))
+    if chosen is not None and model_choice is not None and model_choice.ambiguous:
         findings.append(
             Finding(
                 code="several-models",

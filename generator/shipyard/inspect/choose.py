@@ -10,6 +10,7 @@ import re
 from ..facts import Choice, DataRef
 from ._walk import RepoFiles, data_format, natural_key
 from .data import DataScan
+from .estimators import TIME_SERIES
 from .model import Fit, NotebookModel
 from .target import choose_target, target_candidates
 
@@ -74,10 +75,18 @@ def choose_model(nbm: NotebookModel, saved: tuple[str, str, int] | None = None) 
         return None, None
     usable = [f for f in nbm.fits if f.top_level and f.fit.variable] or nbm.fits
     kept = [f for f in usable if saved and f.fit.variable == saved[0]]
-    chosen = (kept or usable)[-1]
+    # A forecaster (Prophet, ARIMA) has no feature matrix to serve: an estimator fitted on a table, when the
+    # notebook has one too, is the model the project can train and serve.
+    tabular = [f for f in usable if not TIME_SERIES.match(f.fit.class_name) and f.fit.framework != "prophet"]
+    skipped = bool(tabular) and not kept and len(tabular) < len(usable) and usable[-1] not in tabular
+    chosen = (kept or (tabular if skipped else usable))[-1]
     fit = chosen.fit
     if kept and saved:
         reason = f"the notebook saves it to {saved[1]} (cell {saved[2]}), fitted in cell {fit.evidence.cell}"
+    elif skipped:
+        last = usable[-1].fit
+        reason = (f"last estimator fitted on a table in {nbm.path}, cell {fit.evidence.cell} (the later "
+                  f"{last.class_name or last.variable} is a time-series model, which the service cannot serve)")
     else:
         reason = f"last estimator fitted in {nbm.path}, cell {fit.evidence.cell}"
     if not chosen.top_level:

@@ -485,3 +485,37 @@ def scan_models(nb: ReadNotebook) -> NotebookModel:
             if cell.tree is not None:
                 scanner.scan(cell)
     return scanner.out
+
+
+_ARRAY_ATTRS = ("values", "to_numpy", "toarray", "todense")
+_ARRAY_CALLS = ("fit_transform", "transform", "numpy.array", "numpy.asarray", "numpy.vstack", "numpy.hstack",
+                "numpy.column_stack", "numpy.concatenate")
+
+
+def fitted_on_array(nbm: NotebookModel, fit: Fit, depth: int = 0) -> str:
+    """How the features of ``fit`` are an array rather than a DataFrame (``X.values``, a scaler's
+    ``fit_transform``, ``np.array``), or "" when they may well be a frame."""
+    node = fit.features_node
+    for _ in range(8):
+        if node is None:
+            return ""
+        if isinstance(node, ast.Attribute) and node.attr in _ARRAY_ATTRS:
+            return f"`{dotted(node) or '.' + node.attr}`"
+        if isinstance(node, ast.Call):
+            name = nbm.aliases.resolve(node.func)
+            attr = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if attr in _ARRAY_ATTRS or attr in ("fit_transform", "transform") or name in _ARRAY_CALLS:
+                return f"the result of `{attr or name}(...)`"
+            return ""
+        if isinstance(node, ast.Name):
+            bound = [b for b in nbm.bindings.get(node.id, []) if b.seq < fit.seq]
+            if not bound:
+                return ""
+            last = bound[-1]
+            if last.split_index >= 0 and isinstance(last.value, ast.Call) and last.value.args:
+                node = last.value.args[min(last.split_index // 2, len(last.value.args) - 1)]
+            else:
+                node = last.value
+            continue
+        return ""
+    return ""
