@@ -326,3 +326,15 @@ def test_unique_only_for_id_like_columns():
         "user_id": False,
     }
     assert "logicalTypeOptions" in p["paid"] and "logicalTypeOptions" in p["user_id"]
+
+
+def test_a_contract_from_a_sample_keeps_only_what_the_rest_of_the_file_cannot_break():
+    """Inferred from the first rows of a bigger file: types only, or the project's own check of the
+    whole file would fail on the first value outside the sample's bounds or categories."""
+    df = make_frame(60)
+    df.attrs["truncated"] = True
+    contract = infer(df)
+    props = {p["name"]: p for p in contract["schema"][0]["properties"]}
+    assert all("logicalType" in p for p in props.values())
+    assert not any("logicalTypeOptions" in p or p.get("required") or p.get("unique") or p.get("quality")
+                   for p in props.values())

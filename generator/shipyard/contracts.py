@@ -174,7 +174,7 @@ def infer_contract(
     n_rows = int(len(df))
     truncated = bool(df.attrs.get("truncated", False))
     properties = [
-        _infer_property(name, df.iloc[:, i], n_rows, is_target=(name == target))
+        _infer_property(name, df.iloc[:, i], n_rows, is_target=(name == target), sampled=truncated)
         for i, name in enumerate(names)
     ]
 
@@ -245,7 +245,11 @@ def infer_contract(
     return contract
 
 
-def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool) -> dict[str, Any]:
+def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool, sampled: bool = False
+                    ) -> dict[str, Any]:
+    """One column's rules. From a sample of a bigger file (``sampled``), only what the rest of the file
+    cannot contradict on the strength of the sample: the type (bounds, allowed values, required and
+    unique describe the sample, and the full file would break them)."""
     import pandas as pd
 
     non_null = s.dropna()
@@ -257,7 +261,7 @@ def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool) ->
         "physicalType": _physical_type(logical, tz_aware),
         "logicalType": logical,
     }
-    required = n_null == 0
+    required = n_null == 0 and not sampled
     unique = (
         not is_target
         and required
@@ -268,7 +272,7 @@ def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool) ->
     )
 
     options: dict[str, Any] = {}
-    if len(non_null) and not unique:
+    if len(non_null) and not unique and not sampled:
         if logical == "integer":
             options = {"minimum": int(values.min()), "maximum": int(values.max())}
         elif logical == "number":
@@ -294,7 +298,7 @@ def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool) ->
         prop["tags"] = [TARGET_TAG]
 
     quality: list[dict[str, Any]] = []
-    if n_null:
+    if n_null and not sampled:
         observed = 100.0 * n_null / n_rows
         limit = min(100, math.ceil(observed + max(5.0, observed * 0.5)))
         if limit < 100:
@@ -307,7 +311,7 @@ def _infer_property(name: str, s: pd.Series, n_rows: int, *, is_target: bool) ->
                     "dimension": "completeness",
                 }
             )
-    if logical == "string" and not unique and len(non_null):
+    if logical == "string" and not unique and len(non_null) and not sampled:
         distinct = pd.unique(non_null.astype(str))
         if len(distinct) <= MAX_CATEGORIES and 2 * len(distinct) <= len(non_null):
             quality.append(
