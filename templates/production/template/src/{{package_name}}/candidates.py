@@ -291,7 +291,10 @@ def committed(root: Path, path: Path) -> bool:
     """True when git tracks ``path`` and it is unchanged since the last commit."""
     import subprocess
 
-    rel = str(path.resolve().relative_to(root.resolve()))
+    try:
+        rel = str(path.resolve().relative_to(root.resolve()))
+    except ValueError:  # outside the repository: not committed in it
+        return False
     try:
         tracked = subprocess.run(["git", "ls-files", "--error-unmatch", "--", rel], cwd=root, capture_output=True)
         clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", rel], cwd=root, capture_output=True)
