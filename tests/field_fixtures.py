@@ -248,3 +248,17 @@ def slow_cell_repo(base: Path) -> Path:
         "tree = DecisionTreeClassifier(max_depth=3)\ntree.fit(X, y)",
     ], markdown_first="# Tuning")
     return root
+
+
+def dated_series_repo(base: Path) -> Path:
+    """A monthly series with M/D/YYYY dates and one value column; the notebook only plots it (the field's
+    TimeSeries repo forecasts it with Prophet on data from the network).
+
+    Facts: no model; the baseline trains on the date as a point in time (it is not an id column).
+    """
+    root = base / "passengers"
+    root.mkdir(parents=True)
+    lines = ["DATE,AIR"] + [f"{m % 12 + 1}/1/{1949 + m // 12},{100 + 2 * m + (m % 12) * 3}" for m in range(144)]
+    (root / "data1.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_notebook(root / "serie.ipynb", ["import pandas as pd\ndf = pd.read_csv('data1.csv')\ndf.plot()"])
+    return root

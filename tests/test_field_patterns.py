@@ -268,3 +268,12 @@ def test_every_pattern_project_installs_in_a_fresh_virtualenv(tmp_path):
         imported = subprocess.run([str(python), "-c", f"import {project.package}.train"], capture_output=True,
                                   text=True, cwd=tmp_path)
         assert imported.returncode == 0, imported.stderr[-2000:]
+
+
+def test_a_column_of_dates_is_a_feature_of_the_baseline_not_an_id(tmp_path):
+    project = adopt(tmp_path, ff.dated_series_repo)
+    assert project.report["target"]["value"] == "AIR"
+    done = project.run("train", "--baseline")
+    assert done.returncode == 0, show(done)
+    r2 = float(next(line.split()[2] for line in done.stdout.splitlines() if line.startswith("baseline ")))
+    assert r2 > 0.8  # the trend in time explains the series

@@ -20,8 +20,27 @@ def looks_like_id(name: str, series) -> bool:
         return True
     import pandas as pd
 
-    # Identifiers: a non-numeric column with one value per row that is not free text.
-    return unique and len(series) > 50 and not pd.api.types.is_numeric_dtype(series) and not is_text(series)
+    # Identifiers: a non-numeric column with one value per row that is neither free text nor dates.
+    return (unique and len(series) > 50 and not pd.api.types.is_numeric_dtype(series) and not is_text(series)
+            and not holds_dates(series))
+
+
+def holds_dates(series) -> bool:
+    """Text that is dates ("1949-01-01", "1/31/1950"): the baseline uses it as a point in time."""
+    import warnings
+
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return True
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return False
+    values = series.dropna().astype(str).head(200)
+    if len(values) < 5 or not values.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True).all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(pd.to_datetime(values, errors="coerce").notna().all())
 
 
 def is_text(series) -> bool:
@@ -50,8 +69,11 @@ def _numeric_like(series) -> bool:
     return t.is_numeric_dtype(series) or t.is_bool_dtype(series) or t.is_datetime64_any_dtype(series)
 
 
-def prepare(X):
-    """The baseline's first step: booleans and dates as numbers, every other non-number as text."""
+def prepare(X, dates=()):
+    """The baseline's first step: booleans and dates (``dates``: text columns of dates) as numbers, every
+    other non-number as text."""
+    import warnings
+
     import numpy as np
     import pandas as pd
     from pandas.api import types as t
@@ -59,6 +81,10 @@ def prepare(X):
     out = {}
     for c in X.columns:
         s = X[c]
+        if c in dates and not t.is_datetime64_any_dtype(s):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                s = pd.to_datetime(s, errors="coerce")
         if t.is_datetime64_any_dtype(s):
             values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
             out[c] = np.where(values.isna(), np.nan, values.astype("int64") / 1e9)
@@ -85,7 +111,8 @@ def build_baseline(X, task: str = S.TASK):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-    numeric = [c for c in X.columns if _numeric_like(X[c]) and not str(X[c].dtype) == "category"]
+    dates = [c for c in X.columns if not _numeric_like(X[c]) and holds_dates(X[c])]
+    numeric = [c for c in X.columns if (_numeric_like(X[c]) and not str(X[c].dtype) == "category") or c in dates]
     text = [c for c in X.columns if c not in numeric and is_text(X[c])]
     categorical = [c for c in X.columns if c not in numeric and c not in text]
     steps = []
@@ -107,7 +134,7 @@ def build_baseline(X, task: str = S.TASK):
         ]), categorical))
     est = LogisticRegression(max_iter=1000) if task == "classification" else Ridge(alpha=1.0)
     return Pipeline([
-        ("prepare", FunctionTransformer(prepare)),
+        ("prepare", FunctionTransformer(prepare, kw_args={"dates": dates})),
         ("preprocess", ColumnTransformer(steps, remainder="drop")),
         ("model", est),
     ])
