@@ -262,3 +262,46 @@ def dated_series_repo(base: Path) -> Path:
     (root / "data1.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     write_notebook(root / "serie.ipynb", ["import pandas as pd\ndf = pd.read_csv('data1.csv')\ndf.plot()"])
     return root
+
+
+def rescaled_target_repo(base: Path) -> Path:
+    """The notebook drops rows and resets the index, then predicts a rescaled target (`Price` / 77.9, as the
+    field's airline notebook does): the baseline cannot use the notebook's rows, and predicts the raw Price.
+
+    Facts: TARGET `price_usd`, TARGET_SOURCE `Price`; the two candidates' metrics do not compare.
+    """
+    root = base / "fares"
+    root.mkdir(parents=True)
+    rng = random.Random(9)
+    lines = ["duration,stops,Price"]
+    for _ in range(300):
+        duration, stops = rng.randint(60, 900), rng.randint(0, 3)
+        lines.append(f"{duration},{stops},{int(2000 + 9 * duration + 1500 * stops + rng.gauss(0, 800))}")
+    (root / "fares.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_notebook(root / "fares.ipynb", [
+        "import pandas as pd\nfrom sklearn.ensemble import RandomForestRegressor",
+        "df = pd.read_csv('fares.csv')\ndf = df[df.stops < 3].reset_index(drop=True)\n"
+        "df['price_usd'] = df['Price'] / 77.9",
+        "X = df[['duration', 'stops']]\ny = df['price_usd']\nrf = RandomForestRegressor(n_estimators=30, random_state=0)\n"
+        "rf.fit(X, y)",
+    ])
+    return root
+
+
+def failing_plot_repo(base: Path) -> Path:
+    """A plot cell that fails on current libraries between the data and the model cells.
+
+    Facts: `train` stops at notebook cell 3; `train --keep-going` skips it, says so, and trains the model.
+    """
+    root = base / "plots"
+    root.mkdir(parents=True)
+    rows = _customers(200, 10)
+    lines = ["tenure,charges,churn"] + [f"{r['tenure']},{r['charges']},{r['churn']}" for r in rows]
+    (root / "data.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_notebook(root / "model.ipynb", [
+        "import pandas as pd\nfrom sklearn.ensemble import RandomForestClassifier\ndf = pd.read_csv('data.csv')",
+        "X = df[['tenure', 'charges']]\ny = df['churn']",
+        "df.plot(kind='no-such-kind')",
+        "forest = RandomForestClassifier(n_estimators=20, random_state=0)\nforest.fit(X, y)",
+    ])
+    return root

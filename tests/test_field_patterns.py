@@ -277,3 +277,23 @@ def test_a_column_of_dates_is_a_feature_of_the_baseline_not_an_id(tmp_path):
     assert done.returncode == 0, show(done)
     r2 = float(next(line.split()[2] for line in done.stdout.splitlines() if line.startswith("baseline ")))
     assert r2 > 0.8  # the trend in time explains the series
+
+
+def test_a_rescaled_target_on_other_rows_is_not_compared_with_the_raw_one(tmp_path):
+    project = adopt(tmp_path, ff.rescaled_target_repo)
+    assert 'TARGET = "price_usd"' in project.settings() and 'TARGET_SOURCE = "Price"' in project.settings()
+    trained = project.run("train")
+    assert trained.returncode == 0, show(trained)
+    assert "do not compare" in trained.stdout and "(notebook) with alias" in trained.stdout
+    promoted = project.run("promote")  # the gate does not hold the raw-price baseline against it
+    assert promoted.returncode == 0, show(promoted)
+
+
+def test_keep_going_skips_a_failing_cell_and_trains_the_model(tmp_path):
+    project = adopt(tmp_path, ff.failing_plot_repo)
+    stopped = project.run("train")
+    assert stopped.returncode == 1 and "notebook cell 3" in stopped.stderr, show(stopped)
+    done = project.run("train", "--keep-going")
+    assert done.returncode == 0, show(done)
+    assert "skipped a failing cell (--keep-going)" in done.stdout and "notebook cell 3" in done.stdout
+    assert "notebook   RandomForestClassifier" in done.stdout

@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=None, metavar="N",
                    help="stop if training takes longer than N minutes, naming the cell that was running")
     p.add_argument("--show-output", action="store_true", help="show what the notebook's code prints")
+    p.add_argument("--keep-going", action="store_true",
+                   help="run the next cell when one fails (say which), as Jupyter's run-all ignoring errors")
     sub.add_parser("promote", help=COMMANDS["promote"], description=COMMANDS["promote"])
     sub.add_parser("rollback", help=COMMANDS["rollback"], description=COMMANDS["rollback"])
     p = sub.add_parser("serve", help=COMMANDS["serve"], description=COMMANDS["serve"])
@@ -93,7 +95,7 @@ def _train(args) -> int:
                            exit_code=2)
 
     train(baseline_only=args.baseline, sample=args.sample, from_file=args.from_file, max_minutes=args.max_minutes,
-          echo=print, progress=_progress(sys.stderr), show_output=args.show_output)
+          echo=print, progress=_progress(sys.stderr), show_output=args.show_output, keep_going=args.keep_going)
     return 0
 
 

@@ -141,6 +141,7 @@ class Sandbox:
         self.cwd.mkdir(parents=True, exist_ok=True)
         self.output = io.StringIO()
         self.local_modules: list[str] = []  # the repo's own modules the notebook imported
+        self.failed: list[str] = []  # errors of the cells that failed, with keep_going
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -157,8 +158,12 @@ class Sandbox:
             os.chdir(old)
 
     def run(self, module: Path, *, max_seconds: float | None = None, progress: Progress | None = None,
-            show_output: bool = False, limit_minutes: float | None = None) -> dict[str, Any]:
-        """Run the sandbox's copy of ``module`` (a path in the project) cell by cell; its namespace."""
+            show_output: bool = False, limit_minutes: float | None = None, keep_going: bool = False) -> dict[str, Any]:
+        """Run the sandbox's copy of ``module`` (a path in the project) cell by cell; its namespace.
+
+        With ``keep_going``, a cell that raises is reported (``self.failed``) and the next one runs, as
+        Jupyter's "run all, ignoring errors" would: a plot that no longer works on current libraries
+        then does not stop the model's cells."""
         rel = module.resolve().relative_to(self.root.resolve())
         copy = self.project / rel
         source = copy.read_text(encoding="utf-8")
@@ -184,7 +189,12 @@ class Sandbox:
                         progress(CellEvent(index, len(cells), cell.number, 0.0, time.monotonic() - started, False))
                     began = time.monotonic()
                     code = compile("\n" * (cell.line - 1) + cell.text, str(copy), "exec")
-                    exec(code, namespace)  # noqa: S102 - the user's own notebook, as `train` documents
+                    try:
+                        exec(code, namespace)  # noqa: S102 - the user's own notebook, as `train` documents
+                    except Exception as exc:
+                        if not keep_going:
+                            raise
+                        self.failed.append(_notebook_error(exc, copy, rel, cells, "").message)
                     if progress:
                         now = time.monotonic()
                         progress(CellEvent(index, len(cells), cell.number, now - began, now - started, True))

@@ -43,8 +43,8 @@ def _clean(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if v is not None and not math.isnan(v)}
 
 
-def log_and_register(settings: S.Settings, candidates: list, chosen, *, by_value: list[str] | None = None
-                     ) -> tuple[str, dict[str, str]]:
+def log_and_register(settings: S.Settings, candidates: list, chosen, *, by_value: list[str] | None = None,
+                     baseline_comparable: bool = True) -> tuple[str, dict[str, str]]:
     """Log one run per candidate (model + profile for the chosen one), register it, alias challenger."""
     import mlflow
 
@@ -105,7 +105,9 @@ def log_and_register(settings: S.Settings, candidates: list, chosen, *, by_value
         "task": S.TASK,
         "primary_metric": S.PRIMARY_METRIC,
         "primary_metric_value": repr(chosen.metrics.get(S.PRIMARY_METRIC, float("nan"))),
-        "baseline_metric_value": repr(baseline.metrics.get(S.PRIMARY_METRIC, float("nan"))) if baseline else "nan",
+        # promote's gate compares with the baseline only when both predict the same target on the same rows
+        "baseline_metric_value": repr(baseline.metrics.get(S.PRIMARY_METRIC, float("nan")))
+        if baseline and baseline_comparable else "nan",
         "serialization": serialization,
         "estimator": chosen.label,
     }

@@ -82,7 +82,8 @@ def _notebook_dir() -> str:
 
 def train(settings: S.Settings | None = None, *, baseline_only: bool = False, sample: int | None = None,
           register: bool = True, from_file: str | None = None, max_minutes: float | None = None,
-          echo: Callable[[str], None] = lambda text: None, progress=None, show_output: bool = False) -> TrainResult:
+          echo: Callable[[str], None] = lambda text: None, progress=None, show_output: bool = False,
+          keep_going: bool = False) -> TrainResult:
     """Train the candidates, log them to MLflow, register the better one as `challenger`."""
     from .tables import read_table
 
@@ -114,9 +115,16 @@ def train(settings: S.Settings | None = None, *, baseline_only: bool = False, sa
         with sandbox(settings.root, _notebook_dir()) as box:
             echo(f"running {module_rel} in a copy of the project ({box.files} files), in its notebook's folder")
             namespace = box.run(settings.notebook_module_path, max_seconds=budget.left(), progress=progress,
-                                show_output=show_output, limit_minutes=max_minutes)
+                                show_output=show_output, limit_minutes=max_minutes, keep_going=keep_going)
+            for failure in box.failed:
+                echo(f"skipped a failing cell (--keep-going): {failure}")
             with box.inside():
-                nb, positions, aligned = notebook_candidate(namespace, raw, module_rel, budget)
+                try:
+                    nb, positions, aligned = notebook_candidate(namespace, raw, module_rel, budget)
+                except ProjectError as exc:
+                    if box.failed:  # the cause is likely a cell that was skipped
+                        exc.hint = f"{len(box.failed)} cell(s) failed and were skipped, the first: {box.failed[0]}"
+                    raise
             candidates.append(nb)
             by_value = box.local_modules
     if candidates and aligned is not None:
@@ -125,7 +133,10 @@ def train(settings: S.Settings | None = None, *, baseline_only: bool = False, sa
         base = baseline_candidate(raw)
     candidates.append(base)
     chosen = candidates[0]
-    if len(candidates) == 2 and score_of(base.metrics) >= score_of(candidates[0].metrics):
+    # The baseline predicts the data's raw column when it could not use the notebook's rows and the notebook
+    # derives its target (rescaled, cleaned, encoded): their metrics are then not comparable.
+    comparable = aligned is not None or S.TARGET_SOURCE == S.TARGET
+    if len(candidates) == 2 and comparable and score_of(base.metrics) >= score_of(candidates[0].metrics):
         chosen = base
     table = comparison_table(candidates)
     echo(table)
@@ -134,13 +145,18 @@ def train(settings: S.Settings | None = None, *, baseline_only: bool = False, sa
             echo(f"{cand.kind}: {cand.note}")
     if len(candidates) == 2:
         first = candidates[0].kind
-        echo(f"{S.PRIMARY_METRIC}: the simpler baseline is at least as good as the {first} model" if chosen is base
-             else f"{S.PRIMARY_METRIC}: the {first} model beats the baseline")
+        if not comparable:
+            echo(f"the baseline predicts `{S.TARGET_SOURCE}` as the data has it, the {first} model `{S.TARGET}` as "
+                 f"the notebook derives it: their {S.PRIMARY_METRIC} do not compare, the {first} model is registered")
+        else:
+            echo(f"{S.PRIMARY_METRIC}: the simpler baseline is at least as good as the {first} model" if chosen is base
+                 else f"{S.PRIMARY_METRIC}: the {first} model beats the baseline")
     if not register:
         return TrainResult(candidates, chosen, None, {}, table)
     from . import registry
 
-    version, run_ids = registry.log_and_register(settings, candidates, chosen, by_value=by_value)
+    version, run_ids = registry.log_and_register(settings, candidates, chosen, by_value=by_value,
+                                                 baseline_comparable=comparable)
     echo(f"registered {settings.model_name} version {version} ({chosen.kind}) with alias `challenger`")
     echo(f"next: python -m {S.PACKAGE} promote")
     return TrainResult(candidates, chosen, version, run_ids, table)
