@@ -630,6 +630,15 @@ class RepoRun:
             return Step(PASS, reason=one_line(registered[-1]) if registered else "", output=tail(proc.text),
                         details={"args": extra, "registered": registered[-1] if registered else None})
         why = failed_reason(proc)
+        if "notebook module failed" in proc.text and "--keep-going" in self.help_text("train"):
+            # a cell of the notebook failed: does its model train when failing cells are skipped?
+            going = self.pyrun("-m", self.package, "train", "--keep-going", *extra, timeout=self.timeout_train)
+            skipped = re.findall(r"^skipped a failing cell \(--keep-going\): .*$", going.text, re.MULTILINE)
+            if going.ok and re.search(r"\(notebook\) with alias|^notebook ", going.text, re.MULTILINE):
+                first = skipped[0].split(": ", 1)[1] if skipped else "?"
+                reason = f"the notebook model trained with --keep-going ({len(skipped)} failing cell(s) skipped: {first})"
+                return Step(PARTIAL, reason=one_line(reason), output=tail(going.text),
+                            details={"args": extra, "notebook_error": why})
         base = self.pyrun("-m", self.package, "train", "--baseline", *extra, timeout=self.timeout_train)
         output = tail(proc.text, OUTPUT_LINES // 2) + ["--- train --baseline ---"] + tail(base.text, OUTPUT_LINES // 2)
         if base.ok:
