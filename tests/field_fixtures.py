@@ -264,6 +264,31 @@ def dated_series_repo(base: Path) -> Path:
     return root
 
 
+def day_first_dates_repo(base: Path) -> Path:
+    """Fares with the journey date written day first ("24/03/2019"), as the field's flight-fare repos have
+    it; the notebook only explores the data, so the baseline is the model.
+
+    Facts: a row gets the same prediction alone and in a batch. pandas infers a date format from the first
+    value of each call, so "05/12/2019" read alone is May 12 and in a batch led by "24/03/2019" December 5,
+    unless the format is decided once, on the training data.
+    """
+    import random
+
+    rng = random.Random(7)
+    root = base / "fares"
+    root.mkdir(parents=True)
+    lines = ["Airline,Date_of_Journey,Price"]
+    for _ in range(300):
+        day, month = rng.randint(1, 28), rng.randint(1, 12)
+        airline = rng.choice(["IndiGo", "Air India", "SpiceJet"])
+        price = 3000 + 400 * month + 15 * day + (900 if airline == "Air India" else 0) + rng.randint(0, 200)
+        lines.append(f"{airline},{day:02d}/{month:02d}/2019,{price}")
+    (root / "fares.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_notebook(root / "fares.ipynb", ["import pandas as pd\ndf = pd.read_csv('fares.csv')\ndf.describe()",
+                                          "df.groupby('Airline').Price.mean()"])
+    return root
+
+
 def rescaled_target_repo(base: Path) -> Path:
     """The notebook drops rows and resets the index, then predicts a rescaled target (`Price` / 77.9, as the
     field's airline notebook does): the baseline cannot use the notebook's rows, and predicts the raw Price.

@@ -279,6 +279,18 @@ def test_a_column_of_dates_is_a_feature_of_the_baseline_not_an_id(tmp_path):
     assert r2 > 0.8  # the trend in time explains the series
 
 
+def test_day_first_dates_mean_the_same_day_alone_and_in_a_batch(tmp_path):
+    """The generated project's own tests (batch identity among them) pass on a model fitted on dates."""
+    project = adopt(tmp_path, ff.day_first_dates_repo)
+    assert project.report["target"]["value"] == "Price"
+    tested = project.pytest()
+    assert tested.returncode == 0, show(tested)
+    trained = project.run("train", "--baseline")
+    assert trained.returncode == 0, show(trained)
+    r2 = float(next(line.split()[2] for line in trained.stdout.splitlines() if line.startswith("baseline ")))
+    assert r2 > 0.8  # the month read as the month, not the day, explains the fare
+
+
 def test_a_rescaled_target_on_other_rows_is_not_compared_with_the_raw_one(tmp_path):
     project = adopt(tmp_path, ff.rescaled_target_repo)
     assert 'TARGET = "price_usd"' in project.settings() and 'TARGET_SOURCE = "Price"' in project.settings()

@@ -40,7 +40,8 @@ def holds_dates(series) -> bool:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return bool(pd.to_datetime(values, errors="coerce").notna().all())
+        # each value on its own: a format inferred from the first value would refuse "24/03/2019" after "11/03/2019"
+        return bool(pd.to_datetime(values, format="mixed", errors="coerce").notna().all())
 
 
 def is_text(series) -> bool:
@@ -69,9 +70,44 @@ def _numeric_like(series) -> bool:
     return t.is_numeric_dtype(series) or t.is_bool_dtype(series) or t.is_datetime64_any_dtype(series)
 
 
+def date_format(series) -> str:
+    """The one format a column of dates is written in, decided on the training data.
+
+    Parsed with one fixed format, a row means the same date alone and in a batch ("05/12/2019" is not
+    May 12 in one request and December 5 in another, as pandas' per-call inference would make it).
+    Where no single format reads every value, each value is parsed on its own ("mixed").
+    """
+    import warnings
+
+    import pandas as pd
+    try:
+        from pandas.tseries.api import guess_datetime_format
+    except ImportError:  # pandas older than 2.1
+        return "mixed"
+
+    values = series.dropna().astype(str)
+    if values.empty:
+        return "mixed"
+    sample = values.head(2000)
+    best, best_read = "mixed", -1
+    for first in dict.fromkeys(sample.head(20)):
+        for dayfirst in (False, True):
+            fmt = guess_datetime_format(first, dayfirst=dayfirst)
+            if not fmt:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                read = int(pd.to_datetime(sample, format=fmt, errors="coerce").notna().sum())
+            if read > best_read:
+                best, best_read = fmt, read
+        if best_read == len(sample):
+            return best
+    return "mixed"
+
+
 def prepare(X, dates=()):
-    """The baseline's first step: booleans and dates (``dates``: text columns of dates) as numbers, every
-    other non-number as text."""
+    """The baseline's first step: booleans and dates (``dates``: text columns of dates, each mapped to the
+    format it is written in) as numbers, every other non-number as text."""
     import warnings
 
     import numpy as np
@@ -84,7 +120,8 @@ def prepare(X, dates=()):
         if c in dates and not t.is_datetime64_any_dtype(s):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                s = pd.to_datetime(s, errors="coerce")
+                fmt = dates.get(c, "mixed") if isinstance(dates, dict) else "mixed"
+                s = pd.to_datetime(s, format=fmt, errors="coerce")
         if t.is_datetime64_any_dtype(s):
             values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
             out[c] = np.where(values.isna(), np.nan, values.astype("int64") / 1e9)
@@ -111,7 +148,7 @@ def build_baseline(X, task: str = S.TASK):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-    dates = [c for c in X.columns if not _numeric_like(X[c]) and holds_dates(X[c])]
+    dates = {c: date_format(X[c]) for c in X.columns if not _numeric_like(X[c]) and holds_dates(X[c])}
     numeric = [c for c in X.columns if (_numeric_like(X[c]) and not str(X[c].dtype) == "category") or c in dates]
     text = [c for c in X.columns if c not in numeric and is_text(X[c])]
     categorical = [c for c in X.columns if c not in numeric and c not in text]

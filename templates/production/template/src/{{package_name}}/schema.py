@@ -251,7 +251,7 @@ def _builder(col: Column) -> Callable[[list], Any]:
     if kind == "boolean" and dtype == "bool":
         return lambda values: np.array([bool(v) for v in values], dtype=bool)
     if kind == "datetime":
-        return lambda values: pd.to_datetime(pd.Series(values, dtype=object), utc=None).astype(dtype)
+        return lambda values: _datetimes(values).astype(dtype)
     if dtype == "object":
         # a missing value is NaN, as pandas reads it (None would not count as missing for an imputer)
         return lambda values: np.array([np.nan if v is None else v for v in values], dtype=object)
@@ -260,3 +260,15 @@ def _builder(col: Column) -> Callable[[list], Any]:
         return lambda values: pd.array([v if v is None or type(v) is str else str(v) for v in values],
                                        dtype=pandas_dtype)
     return lambda values: pd.array(values, dtype=pandas_dtype)
+
+
+def _datetimes(values):
+    """Request timestamps, each parsed on its own: ISO 8601 (what /schema and the example send), else each
+    value's own format, so a row means the same instant alone and in a batch."""
+    import pandas as pd
+
+    series = pd.Series(values, dtype=object)
+    try:
+        return pd.to_datetime(series, format="ISO8601", utc=None)
+    except (ValueError, TypeError):
+        return pd.to_datetime(series, format="mixed", utc=None)
