@@ -217,7 +217,7 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
     else:
         src_path, ref, version = source.location, source.ref, source.ref or ""
     try:
-        worker = copier.run_copy(
+        copier.run_copy(
             render_from or src_path, dest, data=dict(answers), vcs_ref=None if render_from else ref,
             defaults=True, overwrite=True, quiet=True, unsafe=trust or source.trusted, cleanup_on_error=False,
         )
@@ -234,7 +234,21 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
     except Exception as exc:  # Jinja errors, git errors ... translated at the boundary
         raise TemplateError(f"template {source.display()} failed to render: {type(exc).__name__}: {exc}",
                             hint="check the template and the answers") from exc
-    if not version:
-        version = str(getattr(worker.template, "version", "") or "")
+    # What copier recorded, read from its answers file: the worker's template is gone with copier's clone.
+    recorded = _answers_file(dest)
+    if not version or source.kind == "git" or (source.kind == "path" and not source.ref):
+        version = str(recorded.get("_commit") or version or "")
+    given = {k: v for k, v in recorded.items() if not str(k).startswith("_")}
     return Rendered(folder=dest, source=source, src_path=src_path, version=version,
-                    answers=dict(worker.answers.combined) if hasattr(worker, "answers") else dict(answers))
+                    answers={**dict(answers), **given})
+
+
+def _answers_file(dest: Path) -> dict[str, Any]:
+    import yaml
+
+    path = dest / ".copier-answers.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
