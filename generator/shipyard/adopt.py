@@ -50,6 +50,8 @@ class Prepared:
     findings: tuple[Finding, ...]
     dirty: tuple[str, ...] = ()
     writable: bool = True  # False when prepared for a dry run (the dirty-tree check was relaxed)
+    #: What the template alone rendered (no notebook module, contract or ADOPTION.md): the base of updates.
+    template_files: dict[PurePosixPath, tuple[bytes, int]] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,6 +300,7 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
 
         findings = drop_settled(findings + extra_findings)
         staged = collect_staged(rendered.folder)
+        template_files = dict(staged)
         for rel, text in extras.items():
             staged[PurePosixPath(rel)] = (text.encode("utf-8"), 0o644)
         plan = make_plan(root, staged, force=opts.force)
@@ -305,7 +308,8 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
         from .adoption_doc import render_adoption
 
         draft = Prepared(root=root, facts=facts, answers=answers, source=source,
-                         template_version=rendered.version, plan=plan, findings=sorted_findings(findings))
+                         template_version=rendered.version, plan=plan, findings=sorted_findings(findings),
+                         template_files=template_files)
         staged[PurePosixPath("ADOPTION.md")] = (render_adoption(draft).encode("utf-8"), 0o644)
         plan = make_plan(root, staged, force=opts.force)
     finally:
@@ -363,7 +367,20 @@ def execute(prepared: Prepared, *, dry_run: bool = False) -> AdoptResult:
 
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     applied = apply_plan(prepared.plan, backup_stamp=stamp)
+    _record_base(prepared)
     return AdoptResult(prepared=prepared, applied=applied, backups=applied.backups)
+
+
+def _record_base(prepared: Prepared) -> None:
+    """Keep the template's files that landed (not the ones you kept yours) as the base of `shipyard update`."""
+    from . import base
+
+    landed = {op.path for op in prepared.plan.ops if op.action in (Action.CREATE, Action.IDENTICAL, Action.OVERWRITE)}
+    files = {rel: v for rel, v in prepared.template_files.items() if rel in landed}
+    try:
+        base.record(prepared.root, files, source=prepared.source.display(), version=prepared.template_version)
+    except ShipyardError:  # the files are written; without a recorded base, update re-renders this version
+        pass
 
 
 def adopt(opts: AdoptOptions, *, dry_run: bool = False) -> AdoptResult:

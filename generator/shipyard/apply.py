@@ -86,6 +86,9 @@ def _write_journal(plan: Plan, backup_stamp: str) -> Path:
         "overwrites": [{"path": str(op.path), "sha256": _sha(op.content),
                         "backup": f"{BACKUP_DIR}/{backup_stamp}/{op.path}"}
                        for op in plan.writes() if op.action is Action.OVERWRITE],
+        "replaced": [{"path": str(op.path), "sha256": _sha(op.content) if op.action is Action.UPDATE else "",
+                      "backup": str(_old_copy(root / op.path).relative_to(root))}
+                     for op in plan.writes() if op.action in (Action.UPDATE, Action.DELETE)],
         "temps": [str(t.with_name(f".{t.name}.shipyard-tmp-{os.getpid()}").relative_to(root)) for t in targets],
         "dirs": _missing_dirs(targets + backups, root),
     }
@@ -130,6 +133,14 @@ def _recover_locked(root: Path, uncommitted: set[str]) -> list[str]:
         if backup.is_file() and untouched(item["path"], item["sha256"]):
             os.replace(backup, root / item["path"])
             undone.append(item["path"])
+    for item in entry.get("replaced", []):  # update: restore the file it replaced or removed
+        backup, target = root / item["backup"], root / item["path"]
+        if backup.is_file() and (not os.path.lexists(target) if not item["sha256"]
+                                 else untouched(item["path"], item["sha256"])):
+            os.replace(backup, target)
+            undone.append(item["path"])
+        elif backup.is_file() and item["backup"] in uncommitted:
+            backup.unlink()
     for item in entry.get("creates", []):
         if untouched(item["path"], item["sha256"]):
             (root / item["path"]).unlink()
@@ -177,12 +188,16 @@ def _apply_locked(plan: Plan, backup_stamp: str) -> Applied:
     temps: list[Path] = []
     done: list[tuple[Path, Path | None]] = []  # (target, backup of the user's file or None)
     backups: list[str] = []
+    replaced: list[Path] = []  # update: copies of the files it replaced or removed, dropped on success
     journal = _write_journal(plan, backup_stamp)
     try:
         with _sigterm_as_interrupt():
             staged: list[tuple[Path, Path, FileOp]] = []
             for op in plan.writes():
                 target = root / op.path
+                if op.action is Action.DELETE:
+                    staged.append((target, target, op))
+                    continue
                 _make_parents(target.parent, root, created_dirs)
                 temp = target.with_name(f".{target.name}.shipyard-tmp-{os.getpid()}")
                 temps.append(temp)
@@ -200,16 +215,43 @@ def _apply_locked(plan: Plan, backup_stamp: str) -> Applied:
                     shutil.copy2(target, backup)
                     backups.append(backup.relative_to(root).as_posix())
                     temps.append(backup)  # removed on rollback unless restored first
+                if op.action in (Action.UPDATE, Action.DELETE):
+                    backup = _old_copy(target)
+                    if op.action is Action.UPDATE:
+                        shutil.copy2(target, backup)
+                    else:
+                        _replace(target, backup)
+                    temps.append(backup)
+                    replaced.append(backup)
+                    done.append((target, backup))
+                    if op.action is Action.DELETE:
+                        continue
                 _replace(temp, target)
-                done.append((target, backup))
+                if op.action is not Action.UPDATE:
+                    done.append((target, backup))
     except BaseException as exc:
         _rollback(done, temps, created_dirs)
         journal.unlink(missing_ok=True)
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed ({exc})"
         raise ApplyError(f"writing into {root} {what}; every change was rolled back",
                          hint="fix the cause and run the same command again") from exc
+    for backup in replaced:
+        backup.unlink(missing_ok=True)
+    _drop_empty_parents([root / op.path for op in plan.writes() if op.action is Action.DELETE], root)
     journal.unlink(missing_ok=True)
     return Applied(written=tuple(str(op.path) for op in plan.writes()), backups=tuple(backups))
+
+
+def _old_copy(target: Path) -> Path:
+    return target.with_name(f".{target.name}.shipyard-old-{os.getpid()}")
+
+
+def _drop_empty_parents(removed: list[Path], root: Path) -> None:
+    for path in removed:
+        folder = path.parent
+        while folder != root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 class ChangedSincePlanned(Exception):
@@ -219,7 +261,8 @@ class ChangedSincePlanned(Exception):
 def _still_as_planned(target: Path, op: FileOp) -> None:
     if op.action is Action.CREATE and os.path.lexists(target):
         raise ChangedSincePlanned(f"{op.path} appeared after the preview")
-    if op.action is Action.OVERWRITE and (not target.is_file() or _sha(target.read_bytes()) != op.before):
+    if op.action in (Action.OVERWRITE, Action.UPDATE, Action.DELETE) and (
+            not target.is_file() or _sha(target.read_bytes()) != op.before):
         raise ChangedSincePlanned(f"{op.path} changed after the preview")
 
 

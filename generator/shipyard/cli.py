@@ -176,6 +176,93 @@ def _print_outcome(result: AdoptResult) -> None:
             typer.echo(f"  backup of your file: {backup}")
 
 
+@app.command(epilog="Exit codes: 0 updated (or already current), 1 declined at the prompt, 2 bad usage, "
+                    "3 not a git repo / dirty tree, 4 not a generated project, 5 unsafe path, 6 template error, "
+                    "8 write failed (rolled back), 9 applied with conflicts to resolve, 70 internal error.")
+def update(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The generated project (a git work tree).")] = Path("."),
+    to: Annotated[str | None, typer.Option(
+        "--to", metavar="REF", help="Template version (tag, branch or commit); default: the latest tag.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what each file would become; write nothing.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show the diff of every file that would change.")] = False,
+    conflict: Annotated[str, typer.Option(
+        "--conflict", metavar="inline|rej",
+        help="Conflicts as git-style markers in the file (inline), or your file kept and <file>.rej beside it.")] = "inline",
+    values: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="Change a recorded template answer. Repeatable.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompt.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Run on a tree with uncommitted changes.")] = False,
+    trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
+) -> None:
+    """Take a newer template version into a generated project: a 3-way merge that keeps your edits."""
+    from .errors import ShipyardError, UsageError
+    from .update import UpdateOptions, execute, prepare
+
+    try:
+        pairs = {}
+        for item in values or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise UsageError(f"--set {item}: expected KEY=VALUE", hint="for example --set ci_provider=gitlab")
+            pairs[key.strip()] = value
+        opts = UpdateOptions(path=path, to=to, conflict=conflict, values=pairs, allow_dirty=allow_dirty,
+                             trust=trust, dry_run=dry_run)
+        prepared = prepare(opts)
+        if not as_json:
+            _print_update(prepared, diff=diff)
+        if not dry_run and prepared.plan.writes() and not yes:
+            if as_json or not sys.stdin.isatty():
+                raise UsageError("update writes files and needs a confirmation, but cannot ask here",
+                                 hint="pass --yes to write, or --dry-run to preview")
+            if not typer.confirm(f"Apply {len(prepared.plan.writes())} change(s) to {prepared.root}?"):
+                typer.echo("Nothing written.", err=True)
+                raise typer.Exit(1)
+        result = execute(prepared, dry_run=dry_run)
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+        return
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        from .errors import InternalError
+
+        _fail(InternalError(f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
+                            hint="nothing was written; please report this with the command you ran"), as_json)
+        return
+    conflicts = [str(c.path) for c in prepared.conflicts()]
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    elif dry_run:
+        typer.echo("Dry run: nothing was written.")
+    elif not prepared.plan.writes():
+        typer.echo(f"Up to date: template {prepared.source.display()} {prepared.to_version}; nothing to change.")
+    else:
+        typer.echo(f"Updated to template {prepared.to_version}: {len(prepared.plan.writes())} change(s). "
+                   "Review with git diff, then commit.")
+    if conflicts and not dry_run:
+        where = "markers in the file" if conflict == "inline" else "your file kept, the template's change in .rej"
+        typer.echo(f"{len(conflicts)} conflict(s) to resolve ({where}): {', '.join(conflicts)}", err=True)
+        raise typer.Exit(9)
+
+
+def _print_update(p, *, diff: bool) -> None:  # noqa: ANN001 - UpdatePrepared, imported lazily
+    out = typer.echo
+    same = p.from_version == p.to_version
+    out(f"Updating {p.root}: template {p.source.display()} {p.from_version or '?'} -> {p.to_version or '?'}"
+        + (" (same version)" if same else "") + f"; base {p.base_from}")
+    counts = p.counts()
+    out("Plan: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
+    for change in p.changes:
+        if change.kind == "unchanged":
+            continue
+        out(f"  {change.kind:15} {change.path}" + (f"  ({change.reason})" if change.reason else ""))
+        if diff:
+            text = p.diff(change)
+            if text:
+                out(text.rstrip("\n"))
+
+
 def main() -> None:
     app()
 

@@ -28,9 +28,11 @@ class Action(str, Enum):
     CONFLICT = "conflict"  # the user has a different file: kept, diff shown
     OVERWRITE = "overwrite"  # a conflict the user forced with --force PATH (backup kept)
     SKIP = "skip"  # not written, with the reason
+    UPDATE = "update"  # update: your committed file becomes the merged one (git holds the old one)
+    DELETE = "delete"  # update: a file the template removed and you never edited
 
 
-WRITES = (Action.CREATE, Action.OVERWRITE)
+WRITES = (Action.CREATE, Action.OVERWRITE, Action.UPDATE, Action.DELETE)
 
 #: Conflicts that break the generated project until merged, and why.
 CRITICAL_CONFLICTS = {
