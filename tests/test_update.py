@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,45 @@ def test_adopt_with_a_local_git_template_records_its_tag_and_the_base(template, 
     assert same.returncode == 0, same.stderr
     report = json.loads(same.stdout)
     assert report["base"] == "recorded" and report["writes"] == []
+
+
+def test_a_project_adopted_with_one_shipyard_release_takes_the_next_releases_template(tmp_path):
+    """The next release is this source tree with a changed built-in template and a new version number."""
+    from conftest import copy_example
+
+    root = Path(__file__).resolve().parents[1]
+    nxt = tmp_path / "next-release"
+    for part in ("generator", "templates"):
+        shutil.copytree(root / part, nxt / part, ignore=shutil.ignore_patterns("__pycache__"))
+    init = nxt / "generator" / "shipyard" / "__init__.py"
+    init.write_text(init.read_text(encoding="utf-8").replace('__version__ = "', '__version__ = "99.'),
+                    encoding="utf-8")
+    makefile = nxt / "templates" / "production" / "template" / "Makefile.jinja"
+    makefile.write_text(makefile.read_text(encoding="utf-8").replace("PORT ?= 8000", "PORT ?= 8080"),
+                        encoding="utf-8")
+
+    repo = copy_example(tmp_path / "repo")
+    adopted = shipyard("adopt", repo, "--yes", "--json", "--owner", "ana@example.org", check=True)
+    version = json.loads(adopted.stdout)["template_version"]
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "adopt")
+    readme = repo / "README.md"
+    _write(repo, {"Makefile": (repo / "Makefile").read_text(encoding="utf-8") + "\nmine:  ## my own target\n\t@true\n"})
+    git(repo, "commit", "-q", "-am", "my target")
+    before = readme.read_bytes()
+
+    import os
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "shipyard", "update", str(repo), "--yes", "--json"],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "PYTHONPATH": str(nxt / "generator")})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["template"] == "production" and report["from_version"] == version
+    assert report["to_version"].startswith("v99.") and report["base"] == "recorded"
+    assert kinds(report)["Makefile"] == "merged"
+    makefile_now = (repo / "Makefile").read_text(encoding="utf-8")
+    assert "PORT ?= 8080" in makefile_now and "mine:  ## my own target" in makefile_now
+    assert readme.read_bytes() == before  # the user's README (kept at adoption) is never the template's
+    assert "ADOPTION.md" not in kinds(report)  # adopt's report is not a template file

@@ -320,7 +320,7 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
             code="template-changed", severity=Severity.WARNING, evidence=Evidence(path=".copier-answers.yml"),
             message=f"this project was adopted from template {adopted_from}; this Shipyard renders "
                     f"{rendered.version}, so generated files you never edited show as conflicts too: merge the "
-                    "new template with `copier update` (3-way, keeps your edits) instead of --force"))
+                    "new template with `shipyard update` (3-way, keeps your edits) instead of --force"))
     for op in plan.ops:
         if op.action is Action.CONFLICT:
             why = CRITICAL_CONFLICTS.get(str(op.path))

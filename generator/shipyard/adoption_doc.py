@@ -180,7 +180,7 @@ def render_adoption(p: Prepared) -> str:
         f".venv/bin/python -m {pkg} serve            # http://127.0.0.1:8000/docs",
         "```",
         "",
-        "When the template moves on, update with `copier update` (3-way: your edits are kept).",
+        "When the template moves on, update with `shipyard update` (3-way: your edits are kept; `--dry-run` previews).",
         "",
     ]
     return "\n".join(lines)

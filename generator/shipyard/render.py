@@ -9,7 +9,7 @@ reaches the repo.
 The built-in template is materialised as a small git repository in Shipyard's
 cache, one commit and tag per template version. Copier then records a real
 ``_src_path`` and ``_commit`` in ``.copier-answers.yml``, so that both
-plain ``copier update`` (and the planned ``shipyard update``) can do a 3-way update later.
+plain ``copier update`` and ``shipyard update`` can do a 3-way update later.
 """
 
 from __future__ import annotations
