@@ -1,6 +1,6 @@
 """Side-by-side benchmarks of Shipyard against the tools it is measured by (not part of the tests).
 
-    python benchmarks/run.py                 # all: cli adopt serve  (make bench)
+    python benchmarks/run.py                 # all: cli adopt update serve  (make bench)
     python benchmarks/run.py cli adopt       # a subset, by name
     python benchmarks/run.py --no-docs serve # do not touch docs/benchmarks.md
 
@@ -28,12 +28,14 @@ from typing import Any
 import bench_adopt
 import bench_cli
 import bench_serve
+import bench_update
 from common import ROOT, BenchError, shipyard_version
 
 BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
     "cli": bench_cli.run,
     "adopt": bench_adopt.run,
     "serve": bench_serve.run,
+    "update": bench_update.run,
 }
 RESULTS = ROOT / ".bench" / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -100,6 +102,12 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append(["`adopt` examples/churn", secs(m["shipyard adopt"]),
                      f"copier copy: {secs(m['copier copy'])}", num(adopt["ratio"]), f"<= {adopt['target']}",
                      met(adopt["met"])])
+    update = results.get("update")
+    if update:
+        m = update["median_s"]
+        rows.append(["`update` v1 -> v2, a user edit kept", secs(m["shipyard update"]),
+                     f"copier update: {secs(m['copier update'])}", num(update["ratio"]), f"<= {update['target']}",
+                     met(update["met"])])
     serve = results.get("serve")
     if serve:
         batch_label = f"{serve['batch']['rows_per_request']}-row"
@@ -153,6 +161,14 @@ def details(results: dict[str, Any]) -> str:
             f"copier copy {secs(adopt['min_s']['copier copy'])}. Adopt wrote {fw['shipyard adopt']} files, "
             f"copier {fw['copier copy']}; adopt also inspects the notebooks and data and writes "
             + ", ".join(f"`{p}`" for p in adopt["only_adopt_writes"]) + ".")
+    update = results.get("update")
+    if update:
+        differ = update["files_that_differ"]
+        parts.append(
+            f"**Update** ({update['runs']} runs per side, alternating, each on a fresh clone, measured "
+            f"{update['measured_at']}). Fastest: shipyard update {secs(update['min_s']['shipyard update'])}, "
+            f"copier update {secs(update['min_s']['copier update'])}. Files whose result differs between the "
+            "two: " + (", ".join(f"`{p}`" for p in differ) if differ else "none") + ".")
     serve = results.get("serve")
     if serve:
         s = serve["setup_s"]

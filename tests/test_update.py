@@ -14,75 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import git, make_repo, shipyard, snapshot
-
-LINES = [f"line {i}\n" for i in range(1, 21)]
-
-
-def text(*lines: str) -> str:
-    return "".join(lines)
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-
-
-V1 = {
-    "copier.yml": "_answers_file: .copier-answers.yml\n_subdirectory: template\nname:\n  type: str\n  default: demo\n",
-    "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
-    "template/README.md.jinja": "# {{ name }}\n",
-    "template/kept_as_is.txt": "same in v1 and v2\n",
-    "template/edit_elsewhere.txt": text(*LINES),
-    "template/same_line.txt": text(*LINES),
-    "template/removed.txt": "gone in v2\n",
-    "template/removed_but_edited.txt": "gone in v2, edited by the user\n",
-    "template/old_name.txt": text(*LINES),
-    "template/deleted_by_user.txt": text(*LINES),
-}
-V2_CHANGES = {
-    "template/edit_elsewhere.txt": text("line 1 changed by the template\n", *LINES[1:]),
-    "template/same_line.txt": text(*LINES[:4], "line 5 from the template\n", *LINES[5:]),
-    "template/new_name.txt": text(*LINES[:19], "line 20 from the template\n"),
-    "template/deleted_by_user.txt": text("changed in v2\n", *LINES[1:]),
-    "template/added.txt.jinja": "new in v2 for {{ name }}\n",
-}
-V2_REMOVED = ["template/removed.txt", "template/removed_but_edited.txt", "template/old_name.txt"]
+from template_fixtures import LINES, generate, tagged_template, text, write
 
 
 @pytest.fixture()
 def template(tmp_path: Path) -> Path:
-    repo = tmp_path / "template"
-    repo.mkdir()
-    _write(repo, V1)
-    make_repo(repo)
-    git(repo, "tag", "v1")
-    for rel in V2_REMOVED:
-        (repo / rel).unlink()
-    _write(repo, V2_CHANGES)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "v2")
-    git(repo, "tag", "v2")
-    return repo
-
-
-def generate(template: Path, dest: Path) -> Path:
-    import copier
-
-    copier.run_copy(str(template), dest, vcs_ref="v1", defaults=True, quiet=True)
-    make_repo(dest)
-    _write(dest, {
-        "edit_elsewhere.txt": text(*LINES[:15], "line 16 edited by the user\n", *LINES[16:]),
-        "same_line.txt": text(*LINES[:4], "line 5 from the user\n", *LINES[5:]),
-        "removed_but_edited.txt": "the user's own version\n",
-        "old_name.txt": text("line 1 edited by the user\n", *LINES[1:]),
-        "notes.md": "the user's own file\n",
-    })
-    (dest / "deleted_by_user.txt").unlink()
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "local edits")
-    return dest
+    return tagged_template(tmp_path / "template")
 
 
 def kinds(report: dict) -> dict[str, str]:
@@ -135,7 +72,7 @@ def test_copier_update_still_works_after_shipyard_update(template, tmp_path):
     project = generate(template, tmp_path / "project")
     done = shipyard("update", project, "--yes", "--to", "v2")
     assert done.returncode == 9, done.stderr
-    _write(project, {"same_line.txt": text(*LINES[:4], "line 5 resolved\n", *LINES[5:])})
+    write(project, {"same_line.txt": text(*LINES[:4], "line 5 resolved\n", *LINES[5:])})
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "take v2")
     copier.run_update(project, defaults=True, quiet=True, overwrite=True)
@@ -159,11 +96,11 @@ def test_rej_keeps_your_file_and_writes_the_template_change_beside_it(template, 
 def test_the_base_recorded_in_git_serves_when_the_old_version_no_longer_renders(template, tmp_path):
     project = generate(template, tmp_path / "project")
     assert shipyard("update", project, "--yes", "--to", "v2").returncode == 9
-    _write(project, {"same_line.txt": text(*LINES)})
+    write(project, {"same_line.txt": text(*LINES)})
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "resolved")
     # v3 changes a file; then the template's history is rewritten: v2 no longer exists anywhere
-    _write(template, {"template/kept_as_is.txt": "changed in v3\n"})
+    write(template, {"template/kept_as_is.txt": "changed in v3\n"})
     git(template, "add", "-A")
     git(template, "commit", "-q", "-m", "v3")
     git(template, "tag", "v3")
@@ -274,7 +211,7 @@ def test_a_project_adopted_with_one_shipyard_release_takes_the_next_releases_tem
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "adopt")
     readme = repo / "README.md"
-    _write(repo, {"Makefile": (repo / "Makefile").read_text(encoding="utf-8") + "\nmine:  ## my own target\n\t@true\n"})
+    write(repo, {"Makefile": (repo / "Makefile").read_text(encoding="utf-8") + "\nmine:  ## my own target\n\t@true\n"})
     git(repo, "commit", "-q", "-am", "my target")
     before = readme.read_bytes()
 

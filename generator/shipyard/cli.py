@@ -263,6 +263,96 @@ def _print_update(p, *, diff: bool) -> None:  # noqa: ANN001 - UpdatePrepared, i
                 out(text.rstrip("\n"))
 
 
+fleet_app = typer.Typer(help="Many generated projects at once: where each stands, and updating each on a branch.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(fleet_app, name="fleet")
+
+
+def _fleet_paths(paths: list[Path] | None, from_file: Path | None) -> list[Path]:
+    from .errors import UsageError
+    from .fleet import read_list
+
+    out = list(paths or [])
+    if from_file is not None:
+        out += read_list(from_file)
+    if not out:
+        raise UsageError("no projects given", hint="give project folders, or --from FILE with one per line")
+    return out
+
+
+@fleet_app.command("status", epilog="Exit codes: 0 shown, 2 bad usage, 4 unreadable --from file.")
+def fleet_status(
+    paths: Annotated[list[Path] | None, typer.Argument(metavar="PATH...", help="Generated projects.")] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", metavar="FILE",
+                                                   help="A file with one project path per line.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Projects read in parallel.")] = 8,
+) -> None:
+    """A table of each project's template, recorded and latest version, locally modified template files
+    and pending conflicts."""
+    from .errors import ShipyardError
+    from .fleet import status
+
+    try:
+        rows = status(_fleet_paths(paths, from_file), jobs=jobs)
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps({"projects": [r.to_json() for r in rows]}, ensure_ascii=False))
+        return
+    header = ("project", "template", "version", "latest", "modified", "conflicts")
+    table = [header] + [(r.path, r.template or "-", r.version or "-",
+                         (r.latest or "?") + (" (behind)" if r.behind else ""),
+                         str(len(r.modified)), ", ".join(r.conflicts) or ("-" if not r.error else r.error))
+                        for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    behind = sum(r.behind for r in rows)
+    typer.echo(f"{len(rows)} project(s): {behind} behind their template's latest version, "
+               f"{sum(bool(r.conflicts) for r in rows)} with conflicts to resolve, {sum(bool(r.error) for r in rows)} "
+               "unreadable.")
+
+
+@fleet_app.command("update", epilog="Exit codes: 0 all applied or up to date, 9 some have conflicts for a human, "
+                                    "10 some failed, 2 bad usage.")
+def fleet_update(
+    paths: Annotated[list[Path] | None, typer.Argument(metavar="PATH...", help="Generated projects.")] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", metavar="FILE",
+                                                   help="A file with one project path per line.")] = None,
+    to: Annotated[str | None, typer.Option("--to", metavar="REF", help="Template version; default: latest.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Projects updated in parallel.")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+    trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
+) -> None:
+    """Update each project on a new branch shipyard/update-<version> (never your current branch), in
+    parallel, and report which applied, which have conflicts for a human, and which failed and why."""
+    from .errors import ShipyardError
+    from .fleet import update_all
+
+    def progress(p, outcome) -> None:  # noqa: ANN001
+        typer.echo(f"[{p.done}/{p.total}] {outcome.result:10} {outcome.path}"
+                   + (f"  ({outcome.reason})" if outcome.reason else ""), err=True)
+
+    try:
+        outcomes = update_all(_fleet_paths(paths, from_file), to=to, jobs=jobs, trust=trust, on_done=progress)
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps({"projects": [o.to_json() for o in outcomes]}, ensure_ascii=False))
+    else:
+        for o in outcomes:
+            extra = f" on {o.branch}" if o.branch and o.result in ("applied", "conflicts") else ""
+            detail = f": {', '.join(o.conflicts)}" if o.conflicts else (f": {o.reason}" if o.reason else "")
+            typer.echo(f"{o.result:10} {o.path}{extra}{detail}")
+    if any(o.result == "failed" for o in outcomes):
+        raise typer.Exit(10)
+    if any(o.result == "conflicts" for o in outcomes):
+        raise typer.Exit(9)
+
+
 def main() -> None:
     app()
 
