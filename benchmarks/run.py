@@ -1,6 +1,6 @@
 """Side-by-side benchmarks of Shipyard against the tools it is measured by (not part of the tests).
 
-    python benchmarks/run.py                 # all: cli adopt update serve  (make bench)
+    python benchmarks/run.py                 # all: cli adopt update fleet serve  (make bench)
     python benchmarks/run.py cli adopt       # a subset, by name
     python benchmarks/run.py --no-docs serve # do not touch docs/benchmarks.md
 
@@ -27,6 +27,7 @@ from typing import Any
 
 import bench_adopt
 import bench_cli
+import bench_fleet
 import bench_serve
 import bench_update
 from common import ROOT, BenchError, shipyard_version
@@ -36,6 +37,7 @@ BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
     "adopt": bench_adopt.run,
     "serve": bench_serve.run,
     "update": bench_update.run,
+    "fleet": bench_fleet.run,
 }
 RESULTS = ROOT / ".bench" / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -108,6 +110,10 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append(["`update` v1 -> v2, a user edit kept", secs(m["shipyard update"]),
                      f"copier update: {secs(m['copier update'])}", num(update["ratio"]), f"<= {update['target']}",
                      met(update["met"])])
+    fleet = results.get("fleet")
+    if fleet:
+        rows.append([f"`fleet status`, {fleet['projects']} projects", f"{num(fleet['projects_per_s'], '.0f')} projects/s",
+                     "(no other tool)", "", "", ""])
     serve = results.get("serve")
     if serve:
         batch_label = f"{serve['batch']['rows_per_request']}-row"
@@ -169,6 +175,11 @@ def details(results: dict[str, Any]) -> str:
             f"{update['measured_at']}). Fastest: shipyard update {secs(update['min_s']['shipyard update'])}, "
             f"copier update {secs(update['min_s']['copier update'])}. Files whose result differs between the "
             "two: " + (", ".join(f"`{p}`" for p in differ) if differ else "none") + ".")
+    fleet = results.get("fleet")
+    if fleet:
+        parts.append(f"**Fleet status** ({fleet['runs']} runs, measured {fleet['measured_at']}): "
+                     f"{fleet['projects']} projects in {secs(fleet['median_s'])} (median; fastest "
+                     f"{secs(fleet['min_s'])}), one template source asked for its tags once.")
     serve = results.get("serve")
     if serve:
         s = serve["setup_s"]

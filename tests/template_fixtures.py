@@ -44,7 +44,7 @@ V2_REMOVED = ["template/removed.txt", "template/removed_but_edited.txt", "templa
 
 
 def tagged_template(repo: Path) -> Path:
-    repo.mkdir()
+    repo.mkdir(parents=True)
     write(repo, V1)
     make_repo(repo)
     git(repo, "tag", "v1")

@@ -45,9 +45,36 @@ class TemplateSource:
         return self.kind == "builtin"
 
     def display(self) -> str:
+        """The source as it may be shown and recorded: credentials in a URL are never part of it."""
         if self.kind == "builtin":
             return self.location
-        return f"{self.location}@{self.ref}" if self.ref else self.location
+        location = without_credentials(self.location)
+        return f"{location}@{self.ref}" if self.ref else location
+
+
+def without_credentials(url: str) -> str:
+    """``https://user:token@host/x`` -> ``https://host/x`` (ssh's ``git@host`` user is not a secret)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not re.match(r"^(git\+)?https?://", url):
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+_UNSAFE_URL = re.compile(r"(^-)|(\.\.)|(%2e)|(%2f)|(%5c)|(\\)|[\x00-\x1f ]", re.IGNORECASE)
+
+
+def check_url(spec: str) -> None:
+    """Refuse template URLs that could point somewhere else than they seem or be read as an option."""
+    found = _UNSAFE_URL.search(spec)
+    if found:
+        shown = without_credentials(spec)
+        raise TemplateError(f"template URL {shown!r} is refused: it contains {found.group(0)!r}",
+                            hint="give a plain URL without '..', encoded dots or slashes, backslashes, "
+                                 "control characters or a leading '-'")
 
 
 def builtin_dir(name: str = "production") -> Path:
@@ -64,11 +91,15 @@ def parse_source(spec: str | None, *, cwd: Path | None = None) -> TemplateSource
     """Turn ``--template`` text into a :class:`TemplateSource`."""
     if not spec or spec in BUILTIN_TEMPLATES:
         return TemplateSource(kind="builtin", location=spec or "production")
+    if spec.startswith("-"):
+        check_url(spec)
     if _GIT_URL.match(spec):
+        check_url(spec)
         location, ref = spec, None
         # url@ref, but not the user@host of ssh URLs
         head, sep, tail = spec.rpartition("@")
-        if sep and "/" not in tail and ":" not in tail and head and not head.endswith(("git", "ssh:/")):
+        # the ref follows a path (".../repo.git@v1"); "git@host:org/x" and "https://user@host/x" have none
+        if sep and "/" not in tail and ":" not in tail and re.search(r"[^/:]/[^/]", head.split("://", 1)[-1]):
             location, ref = head, tail
         return TemplateSource(kind="git", location=location, ref=ref)
     path_text, ref = spec, None
@@ -223,16 +254,22 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
         )
         if render_from:
             _record_git_source(dest / ".copier-answers.yml", render_from, src_path, version)
+        elif without_credentials(src_path) != src_path:  # a token in the URL never reaches the answers file
+            answers_file = dest / ".copier-answers.yml"
+            if answers_file.is_file():
+                answers_file.write_text(answers_file.read_text(encoding="utf-8").replace(
+                    src_path, without_credentials(src_path)), encoding="utf-8")
     except UnsafeTemplateError as exc:
         raise TemplateError(
             f"template {source.display()} wants to run code on this machine ({exc})",
             hint="read the template, then pass --trust if you accept that",
         ) from exc
     except CopierError as exc:
-        raise TemplateError(f"template {source.display()} failed to render: {exc}",
+        raise TemplateError(f"template {source.display()} failed to render: {_scrub(str(exc), src_path)}",
                             hint="check the template and the answers") from exc
     except Exception as exc:  # Jinja errors, git errors ... translated at the boundary
-        raise TemplateError(f"template {source.display()} failed to render: {type(exc).__name__}: {exc}",
+        raise TemplateError(f"template {source.display()} failed to render: {type(exc).__name__}: "
+                            f"{_scrub(str(exc), src_path)}",
                             hint="check the template and the answers") from exc
     # What copier recorded, read from its answers file: the worker's template is gone with copier's clone.
     recorded = _answers_file(dest)
@@ -241,6 +278,10 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
     given = {k: v for k, v in recorded.items() if not str(k).startswith("_")}
     return Rendered(folder=dest, source=source, src_path=src_path, version=version,
                     answers={**dict(answers), **given})
+
+
+def _scrub(text: str, url: str) -> str:
+    return text.replace(url, without_credentials(url))
 
 
 def _answers_file(dest: Path) -> dict[str, Any]:

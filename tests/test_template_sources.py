@@ -1,0 +1,106 @@
+"""Template sources: local folders, local git repos, git over HTTP with @ref; hostile URLs; credentials."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import git, make_repo, shipyard, snapshot
+from template_fixtures import tagged_template
+
+HOSTILE = [
+    "https://github.com/org/../other/tpl.git",
+    "https://github.com/org/%2e%2e/tpl.git",
+    "https://github.com/org%2Fother/tpl.git",
+    "https://github.com/org\\tpl.git",
+    "-uhttps://github.com/org/tpl.git",
+    "--upload-pack=touch /tmp/x",
+    "https://github.com/org/tpl.git\n",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_a_hostile_template_url_is_refused_before_anything_is_written(url, tmp_path):
+    repo = make_repo(_folder(tmp_path / "repo"))
+    before = snapshot(repo)
+    done = shipyard("adopt", repo, "--yes", "--template", url)
+    assert done.returncode in (2, 6), done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
+    assert snapshot(repo) == before
+
+
+@pytest.fixture()
+def served(tmp_path: Path):
+    """The tagged template served over HTTP (git's dumb protocol) on 127.0.0.1."""
+    template = tagged_template(tmp_path / "srv" / "tpl")
+    bare = tmp_path / "srv" / "tpl.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(template), str(bare)], check=True)
+    subprocess.run(["git", "-C", str(bare), "update-server-info"], check=True)
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path / "srv"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", template
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_credentials_in_a_template_url_never_reach_the_answers_file_or_the_output(served, tmp_path):
+    host, _ = served
+    url = f"http://ana:s3cr3t-token@{host}/tpl.git"
+    from shipyard.render import parse_source, render
+
+    rendered = render(parse_source(f"{url}@v1"), {}, tmp_path / "ours")
+    answers = (rendered.folder / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert "s3cr3t" not in answers and f"_src_path: http://{host}/tpl.git" in answers
+    assert rendered.version == "v1"
+    from conftest import copy_example
+
+    repo = copy_example(tmp_path / "repo")
+    before = snapshot(repo)
+    bad = shipyard("adopt", repo, "--yes", "--template", f"{url}@v9")
+    assert bad.returncode == 6 and "v9" in bad.stderr
+    assert "s3cr3t" not in bad.stderr + bad.stdout
+    assert snapshot(repo) == before
+
+
+def test_update_from_a_git_url_with_a_ref(served, tmp_path):
+    import copier
+
+    host, _ = served
+    project = tmp_path / "project"
+    copier.run_copy(f"http://{host}/tpl.git", project, vcs_ref="v1", defaults=True, quiet=True)
+    make_repo(project)
+    done = shipyard("update", project, "--yes", "--json", "--to", "v2")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["template"] == f"http://{host}/tpl.git" and report["to_version"] == "v2"
+    assert (project / "added.txt").is_file()
+    assert "_commit: v2" in (project / ".copier-answers.yml").read_text(encoding="utf-8")
+
+
+def test_a_local_folder_template_without_git_renders_unversioned(tmp_path):
+    template = tagged_template(tmp_path / "tpl")
+    folder = tmp_path / "plain"
+    subprocess.run(["git", "clone", "-q", str(template), str(folder)], check=True)
+    subprocess.run(["rm", "-rf", str(folder / ".git")], check=True)
+    from shipyard.render import parse_source, render
+
+    rendered = render(parse_source(str(folder)), {}, tmp_path / "out")
+    assert (rendered.folder / "added.txt").is_file() and rendered.version == ""
+    assert git(template, "tag").split() == ["v1", "v2"]
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(parents=True)
+    (path / "a.txt").write_text("a\n", encoding="utf-8")
+    return path
