@@ -104,3 +104,19 @@ def _folder(path: Path) -> Path:
     path.mkdir(parents=True)
     (path / "a.txt").write_text("a\n", encoding="utf-8")
     return path
+
+
+def test_set_answers_any_template_question_at_adopt_and_is_checked(tmp_path):
+    from conftest import copy_example
+
+    repo = copy_example(tmp_path / "repo")
+    before = snapshot(repo)
+    wrong = shipyard("adopt", repo, "--yes", "--set", "ci_providr=both")
+    assert wrong.returncode == 2 and "no such question" in wrong.stderr and "ci_provider" in wrong.stderr
+    assert snapshot(repo) == before
+    done = shipyard("adopt", repo, "--yes", "--json", "--set", "ci_provider=both", "--set", "catalog_info=true")
+    assert done.returncode == 0, done.stderr
+    assert (repo / ".gitlab-ci.yml").is_file() and (repo / ".github" / "workflows").is_dir()
+    assert (repo / "catalog-info.yaml").is_file()
+    answers = (repo / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert "ci_provider: both" in answers and "catalog_info: true" in answers

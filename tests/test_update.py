@@ -148,7 +148,7 @@ def test_bad_input_gets_one_line_and_a_distinct_exit_code(template, tmp_path):
     assert done.returncode == 4 and done.stderr.count("\n") == 1 and ".copier-answers.yml" in done.stderr
     project = generate(template, tmp_path / "project")
     unknown = shipyard("update", project, "--set", "colour=blue", "--dry-run")
-    assert unknown.returncode == 2 and "no such answer" in unknown.stderr and "name" in unknown.stderr
+    assert unknown.returncode == 2 and "no such question" in unknown.stderr and "name" in unknown.stderr
     ref = shipyard("update", project, "--to", "v9", "--dry-run")
     assert ref.returncode == 6 and "v9" in ref.stderr
 

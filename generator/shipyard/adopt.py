@@ -37,6 +37,7 @@ class AdoptOptions:
     force: tuple[str, ...] = ()
     trust: bool = False
     dry_run: bool = False  # a dry run may look at a dirty tree: it writes nothing
+    values: dict[str, str] = field(default_factory=dict)  # --set KEY=VALUE: any template question
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,6 +287,10 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
                                git_email=gitinfo.user_email(root), git_name=gitinfo.user_name(root),
                                recorded=recorded)
     findings = list(facts.findings) + findings
+    if opts.values:
+        from .render import parse_values, template_questions
+
+        answers = {**answers, **parse_values(opts.values, template_questions(source))}
     if top.resolve() != root:
         findings.append(Finding(
             code="subfolder-project", severity=Severity.WARNING, evidence=Evidence(path=".github/workflows"),

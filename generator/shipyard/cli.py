@@ -83,15 +83,17 @@ def adopt(
     force: Annotated[list[str] | None, typer.Option(
         "--force", metavar="PATH", help="Overwrite this conflicting file (a backup is kept). Repeatable.")] = None,
     trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
+    values: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="Answer any template question (ci_provider=both, ...). Repeatable.")] = None,
 ) -> None:
     """Put a production skeleton around the notebooks in PATH. Nothing of yours is overwritten or lost."""
     from .adopt import AdoptOptions, execute, prepare
     from .errors import ShipyardError, UsageError
 
-    opts = AdoptOptions(path=path, notebook=notebook, data=data, target=target, model=model, name=name,
-                        owner=owner, template=template, allow_dirty=allow_dirty, force=tuple(force or ()),
-                        trust=trust, dry_run=dry_run)
     try:
+        opts = AdoptOptions(path=path, notebook=notebook, data=data, target=target, model=model, name=name,
+                            owner=owner, template=template, allow_dirty=allow_dirty, force=tuple(force or ()),
+                            trust=trust, dry_run=dry_run, values=_pairs(values))
         prepared = prepare(opts)
         if not as_json:
             _print_preview(prepared, diff=diff)
@@ -121,6 +123,18 @@ def adopt(
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         _print_outcome(result)
+
+
+def _pairs(values: list[str] | None) -> dict[str, str]:
+    from .errors import UsageError
+
+    pairs: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item}: expected KEY=VALUE", hint="for example --set ci_provider=gitlab")
+        pairs[key.strip()] = value
+    return pairs
 
 
 def _print_preview(p: Prepared, *, diff: bool) -> None:
@@ -200,13 +214,7 @@ def update(
     from .update import UpdateOptions, execute, prepare
 
     try:
-        pairs = {}
-        for item in values or []:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise UsageError(f"--set {item}: expected KEY=VALUE", hint="for example --set ci_provider=gitlab")
-            pairs[key.strip()] = value
-        opts = UpdateOptions(path=path, to=to, conflict=conflict, values=pairs, allow_dirty=allow_dirty,
+        opts = UpdateOptions(path=path, to=to, conflict=conflict, values=_pairs(values), allow_dirty=allow_dirty,
                              trust=trust, dry_run=dry_run)
         prepared = prepare(opts)
         if not as_json:

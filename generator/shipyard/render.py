@@ -293,3 +293,49 @@ def _answers_file(dest: Path) -> dict[str, Any]:
     except (OSError, yaml.YAMLError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def template_questions(source: TemplateSource) -> dict[str, str] | None:
+    """The template's questions and their types, from its copier.yml (None when only a clone would tell)."""
+    import yaml
+
+    if source.kind == "builtin":
+        folder = builtin_dir(source.location)
+    elif source.kind == "path":
+        folder = Path(source.location)
+    else:
+        return None
+    for name in ("copier.yml", "copier.yaml"):
+        path = folder / name
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise TemplateError(f"{path} is not valid YAML: {exc}", hint="fix the template's copier.yml") from exc
+            return {k: str(v.get("type", "str")) if isinstance(v, dict) else "str"
+                    for k, v in data.items() if isinstance(k, str) and not k.startswith("_")}
+    return None
+
+
+def parse_values(values: Mapping[str, str], questions: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``--set KEY=VALUE`` pairs checked against the template's questions, typed as the questions are."""
+    import yaml
+
+    from .errors import UsageError
+
+    out: dict[str, Any] = {}
+    for key, text in values.items():
+        if key.startswith("_"):
+            raise UsageError(f"--set {key}: copier's own settings cannot be set", hint="set a template question")
+        if questions is not None and key not in questions:
+            known = ", ".join(sorted(questions)[:15])
+            raise UsageError(f"--set {key}: the template has no such question", hint=f"its questions: {known}")
+        kind = questions.get(key, "yaml") if questions is not None else "yaml"
+        if kind == "str":
+            out[key] = text
+            continue
+        try:
+            out[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            out[key] = text
+    return out

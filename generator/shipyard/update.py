@@ -23,7 +23,15 @@ from .apply import Applied, apply_plan, pending_recovery, recover
 from .errors import DirtyTreeError, InputFileError, TemplateError, UnsafePathError, UsageError
 from .merge import WRITING, Change, classify
 from .plan import Action, FileOp, Plan, collect_staged, unwritable
-from .render import BUILTIN_TEMPLATES, TemplateSource, materialise_builtin, parse_source, render
+from .render import (
+    BUILTIN_TEMPLATES,
+    TemplateSource,
+    materialise_builtin,
+    parse_source,
+    parse_values,
+    render,
+    template_questions,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,24 +152,6 @@ def _user_owned(answers: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(owned)
 
 
-def _parse_values(values: Mapping[str, str], recorded: Mapping[str, Any]) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for key, text in values.items():
-        if key.startswith("_"):
-            raise UsageError(f"--set {key}: copier's own settings cannot be set", hint="set a template question")
-        if key not in recorded:
-            known = ", ".join(sorted(k for k in recorded if not k.startswith("_"))[:12])
-            raise UsageError(f"--set {key}: the template has no such answer",
-                             hint=f"recorded answers: {known}")
-        try:
-            out[key] = yaml.safe_load(text) if not isinstance(recorded[key], str) else text
-        except yaml.YAMLError:
-            out[key] = text
-    return out
-
-
 def prepare(opts: UpdateOptions) -> UpdatePrepared:
     """Render, classify and plan an update of the project at ``opts.path``. Writes nothing."""
     root = opts.path.resolve()
@@ -180,7 +170,10 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
                                   "adopt this repo first")
     from_version = str(recorded.get("_commit") or "")
     source = recorded_source(src_path)
-    answers = {**previous_answers(recorded), **_parse_values(opts.values, recorded)}
+    questions = template_questions(source)
+    if questions is None:  # a git source: its recorded answers are its questions (and their types)
+        questions = {k: "str" if isinstance(v, str) else "yaml" for k, v in previous_answers(recorded).items()}
+    answers = {**previous_answers(recorded), **parse_values(opts.values, questions)}
     recorded_base = base_store.load(root)
     staging = Path(tempfile.mkdtemp(prefix="shipyard-update-"))
     try:
