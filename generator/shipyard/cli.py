@@ -361,6 +361,52 @@ def fleet_update(
         raise typer.Exit(9)
 
 
+template_app = typer.Typer(help="For template authors: check a template before releasing it.",
+                           no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("check", epilog="Exit codes: 0 every step passed (or was skipped, saying why), "
+                                      "1 a step failed, 2 bad usage, 6 the template cannot be read.")
+def template_check(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="'production', a template folder, or a git URL[@ref].")],
+    values: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="An example answer (default: each question's default). Repeatable.")] = None,
+    no_tests: Annotated[bool, typer.Option("--no-tests", help="Do not run the generated project's tests.")] = False,
+    keep: Annotated[Path | None, typer.Option("--keep", metavar="DIR", help="Keep the rendered projects here.")] = None,
+    example: Annotated[Path | None, typer.Option(
+        "--example", metavar="REPO", help="A notebook repo to adopt with the template (its tests then run on "
+                                          "real data), instead of the example answers alone.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+    trust: Annotated[bool, typer.Option("--trust", help="Allow the template to run tasks.")] = False,
+) -> None:
+    """Render the template with example answers, lint what it generates, run the generated project's tests,
+    and rehearse an update from the previous version with a user edit in place."""
+    from .errors import ShipyardError
+    from .template_check import check
+
+    try:
+        report = check(source, values=_pairs(values), run_tests=not no_tests, trust=trust, keep=keep,
+                       example=example)
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        typer.echo(f"template {report.source} {report.version or '(unversioned)'}")
+        for step in report.steps:
+            first, *rest = (step.detail or "").splitlines() or [""]
+            typer.echo(f"  {step.status:4}  {step.name}" + (f": {first}" if first else ""))
+            if step.status == "fail":
+                for line in rest[-25:]:
+                    typer.echo(f"          {line}")
+        failed = [s.name for s in report.steps if s.status == "fail"]
+        typer.echo("All checks passed." if not failed else f"{len(failed)} step(s) failed: {', '.join(failed)}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 
