@@ -271,6 +271,39 @@ def _print_update(p, *, diff: bool) -> None:  # noqa: ANN001 - UpdatePrepared, i
                 out(text.rstrip("\n"))
 
 
+@app.command(epilog="Exit codes: 0 created, 2 bad usage (the folder exists and is not empty), 6 template error, "
+                    "8 write failed (nothing left behind).")
+def new(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Project name; the folder ./NAME is created.")],
+    template: Annotated[str | None, typer.Option(
+        "--template", metavar="SOURCE", help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
+    path: Annotated[Path | None, typer.Option("--path", metavar="DIR", help="Create the project here instead.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", metavar="EMAIL", help="Technical owner's e-mail.")] = None,
+    values: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="Answer any template question. Repeatable.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+    trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
+) -> None:
+    """Start a fresh project from a template, for a team that has no notebook yet: a git repository with
+    the template's files, committed, ready for `shipyard update` later."""
+    from .errors import ShipyardError
+    from .new import NewOptions
+    from .new import new as create
+
+    try:
+        result = create(NewOptions(name=name, path=path, template=template, owner=owner, values=_pairs(values),
+                                   trust=trust))
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    typer.echo(f"Created {result.root} from template {result.template} {result.version}: "
+               f"{len(result.files)} files" + (", committed." if result.committed else
+                                                "; commit them: git add -A && git commit -m 'New project'"))
+
+
 fleet_app = typer.Typer(help="Many generated projects at once: where each stands, and updating each on a branch.",
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(fleet_app, name="fleet")
