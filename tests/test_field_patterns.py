@@ -309,3 +309,17 @@ def test_keep_going_skips_a_failing_cell_and_trains_the_model(tmp_path):
     assert done.returncode == 0, show(done)
     assert "skipped a failing cell (--keep-going)" in done.stdout and "notebook cell 3" in done.stdout
     assert "notebook   RandomForestClassifier" in done.stdout
+
+
+def test_a_command_says_which_dependencies_are_missing_before_it_starts(tmp_path):
+    """The field's signate-titanic keeps its own pyproject.toml: the generated project's dependencies are not
+    installed, and `train` used to run the notebook for 20 minutes before failing on `import mlflow`."""
+    project = adopt(tmp_path, ff.headerless_tsv_repo)
+    bare = tmp_path / "bare"
+    subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(bare)], check=True)
+    for command, needs in (("train", "pandas, scikit-learn, mlflow-skinny"), ("check-ownership", "pyyaml")):
+        done = subprocess.run([str(bare / "bin" / "python"), "-m", project.package, command], cwd=project.root,
+                              env=project.env(), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, show(done)
+        assert done.stderr.startswith(f"error: {command} needs {needs}, not installed in "), show(done)
+        assert "pip install -e '.[dev]'" in done.stderr and "Traceback" not in done.stderr

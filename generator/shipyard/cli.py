@@ -25,6 +25,10 @@ app = typer.Typer(
         "  shipyard adopt . --dry-run --diff  # preview every file, write nothing\n"
         "  shipyard adopt . --yes --json      # no prompts, one JSON report\n"
         "  shipyard adopt . --target churned --owner ana@corp.com\n"
+        "  shipyard update --dry-run          # preview a newer template, 3-way\n"
+        "  shipyard new churn-model           # a fresh project, no notebook yet\n"
+        "  shipyard fleet status --from projects.txt\n"
+        "  shipyard template check ../company-template\n"
     ),
     no_args_is_help=True,
     add_completion=False,

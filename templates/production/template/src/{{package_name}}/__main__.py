@@ -209,6 +209,21 @@ HANDLERS = {"train": _train, "promote": _promote, "rollback": _rollback, "serve"
             "request-example": _example, "check-data": _check_data, "drift": _drift, "check-ownership": _ownership}
 
 
+#: What each command imports from the project's dependencies; checked before it starts (a missing one
+#: would otherwise stop `train` after the notebook ran for minutes).
+NEEDS = {"train": ("pandas", "sklearn", "mlflow"), "promote": ("mlflow",), "rollback": ("mlflow",),
+         "serve": ("pandas", "mlflow", "fastapi", "uvicorn"), "predict": ("pandas", "mlflow"),
+         "request-example": ("pandas", "mlflow"), "check-data": ("pandas", "yaml"), "drift": ("pandas", "yaml"),
+         "check-ownership": ("yaml",)}
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "mlflow": "mlflow-skinny"}
+
+
+def missing_dependencies(command: str) -> list[str]:
+    import importlib.util
+
+    return [m for m in NEEDS.get(command, ()) if importlib.util.find_spec(m) is None]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -221,6 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.WARNING)
     logger.propagate = False
+    missing = missing_dependencies(args.command)
+    if missing:
+        names = ", ".join(DISTRIBUTIONS.get(m, m) for m in missing)
+        print(f"error: {args.command} needs {names}, not installed in {sys.executable}", file=sys.stderr)
+        print("hint: install the project with its dependencies: pip install -e '.[dev]' (if pyproject.toml is "
+              "your own, merge the generated dependencies into it first: see ADOPTION.md)", file=sys.stderr)
+        return 2
     S.quiet_mlflow()
     try:
         return HANDLERS[args.command](args)
