@@ -306,6 +306,14 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
         findings = drop_settled(findings + extra_findings)
         staged = collect_staged(rendered.folder)
         template_files = dict(staged)
+        package_init = PurePosixPath(f"src/{answers['package_name']}/__init__.py")
+        if package_init not in staged:  # a template without the package (a cookiecutter one): no module in it
+            for rel in [r for r in extras if r.startswith(f"src/{answers['package_name']}/")]:
+                del extras[rel]
+                findings.append(Finding(
+                    code="notebook-not-converted", severity=Severity.WARNING, evidence=Evidence(path=rel),
+                    message=f"template {source.display()} has no package src/{answers['package_name']}/, so the "
+                            "notebook's code was not converted into one; the notebooks stay as they are"))
         for rel, text in extras.items():
             staged[PurePosixPath(rel)] = (text.encode("utf-8"), 0o644)
         plan = make_plan(root, staged, force=opts.force)

@@ -116,11 +116,12 @@ def newest(tags: Iterable[str]) -> str:
 def status_of(root: Path, latest: Callable[[str], str]) -> ProjectStatus:
     from . import base as base_store
     from .answers import recorded_answers
+    from .cookie import recorded_state
 
     path = str(root)
-    if not (root / ".copier-answers.yml").is_file():
-        return ProjectStatus(path=path, error="no .copier-answers.yml: not a generated project")
-    recorded = recorded_answers(root)
+    recorded = recorded_answers(root) or recorded_state(root)
+    if not recorded.get("_src_path"):
+        return ProjectStatus(path=path, error="no .copier-answers.yml or .cruft.json: not a generated project")
     src = str(recorded.get("_src_path") or "")
     version = str(recorded.get("_commit") or "")
     template = src

@@ -116,6 +116,10 @@ def _reject(path: PurePosixPath, base: bytes, theirs: bytes) -> bytes:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode("utf-8")
 
 
+#: The record of the template, its version and the answers: rewritten by every update, never merged.
+STATE_FILES = frozenset({PurePosixPath(".copier-answers.yml"), PurePosixPath(".cruft.json")})
+
+
 def classify(base: Files, new: Files, yours: Callable[[PurePosixPath], bytes | None], *, user_owned: Iterable[str] = (),
              labels: tuple[str, str] = ("template before", "template now")) -> list[Change]:
     """Every path of ``base`` and ``new`` against your files (``yours(path)``: bytes or None)."""
@@ -133,6 +137,11 @@ def classify(base: Files, new: Files, yours: Callable[[PurePosixPath], bytes | N
         b = base.get(rel)
         n = new.get(rel)
         mine = yours(rel)
+        if rel in STATE_FILES and n is not None:
+            changes.append(Change(path=rel, kind="unchanged") if mine == n[0] else
+                           Change(path=rel, kind="updated", content=n[0], mode=n[1],
+                                  reason="the record of the template version and your answers"))
+            continue
         if rel in renames:
             changes += _renamed(rel, renames[rel], b, new[renames[rel]], mine, yours(renames[rel]), labels)
             continue

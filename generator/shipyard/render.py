@@ -38,6 +38,7 @@ class TemplateSource:
     kind: str
     location: str  # builtin name, absolute folder path, or git URL
     ref: str | None = None  # git tag/branch/commit; None = latest tag (copier's default)
+    engine: str = "copier"  # or "cookiecutter" (a cookiecutter.json template); git URLs: found when rendered
 
     @property
     def trusted(self) -> bool:
@@ -109,9 +110,13 @@ def parse_source(spec: str | None, *, cwd: Path | None = None) -> TemplateSource
     if not path.exists():
         raise TemplateError(f"template not found: {spec}",
                             hint="give 'production', a folder with copier.yml, or a git URL[@ref]")
+    from .cookie import is_cookiecutter
+
+    if is_cookiecutter(path):
+        return TemplateSource(kind="path", location=str(path.resolve()), ref=ref, engine="cookiecutter")
     if not (path / "copier.yml").is_file() and not (path / "copier.yaml").is_file():
-        raise TemplateError(f"{spec} is not a copier template (no copier.yml)",
-                            hint="point --template at the folder holding copier.yml")
+        raise TemplateError(f"{spec} is not a template (no copier.yml or cookiecutter.json)",
+                            hint="point --template at the folder holding copier.yml or cookiecutter.json")
     return TemplateSource(kind="path", location=str(path.resolve()), ref=ref)
 
 
@@ -232,8 +237,34 @@ class Rendered:
     answers: Mapping[str, Any]
 
 
+def _git_engine(url: str, ref: str | None) -> str:
+    """Which engine a template at a git URL needs: one look at its files at ``ref`` (or HEAD)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="shipyard-detect-") as tmp:
+        done = subprocess.run(["git", "clone", "-q", "--no-checkout", url, tmp], capture_output=True, text=True)
+        if done.returncode != 0:
+            return "copier"  # copier then reports why the source cannot be read
+        names = subprocess.run(["git", "-C", tmp, "ls-tree", "--name-only", ref or "HEAD"], capture_output=True,
+                               text=True).stdout.split()
+    return "cookiecutter" if "cookiecutter.json" in names and not {"copier.yml", "copier.yaml"} & set(names) \
+        else "copier"
+
+
 def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, trust: bool = False) -> Rendered:
     """Render ``source`` with ``answers`` into the empty folder ``dest`` (never the user's repo)."""
+    if source.kind == "git" and source.engine == "copier" and _git_engine(source.location, source.ref) == "cookiecutter":
+        from dataclasses import replace
+
+        source = replace(source, engine="cookiecutter")
+    if source.engine == "cookiecutter":
+        from . import cookie
+
+        shown = without_credentials(source.location)
+        version, recorded = cookie.render(source.location, shown, source.ref, answers, dest,
+                                          trust=trust or source.trusted)
+        return Rendered(folder=dest, source=source, src_path=shown, version=version,
+                        answers={**dict(answers), **recorded})
     import copier
     from copier.errors import CopierError, UnsafeTemplateError
 
@@ -305,6 +336,22 @@ def template_questions(source: TemplateSource) -> dict[str, str] | None:
         folder = Path(source.location)
     else:
         return None
+    if source.kind == "path" and source.ref and (folder / ".git").exists():
+        import tempfile
+
+        # the questions of the version asked for, not of the working tree
+        with tempfile.TemporaryDirectory(prefix="shipyard-questions-") as tmp:
+            for name in ("cookiecutter.json", "copier.yml", "copier.yaml"):
+                done = subprocess.run(["git", "-C", str(folder), "show", f"{source.ref}:{name}"], capture_output=True)
+                if done.returncode == 0:
+                    Path(tmp, name).write_bytes(done.stdout)
+            from dataclasses import replace
+
+            return template_questions(replace(source, location=tmp, ref=None))
+    if source.engine == "cookiecutter":
+        from .cookie import questions
+
+        return questions(folder)
     for name in ("copier.yml", "copier.yaml"):
         path = folder / name
         if path.is_file():

@@ -162,12 +162,14 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
         raise UsageError(f"--conflict {opts.conflict}: unknown", hint="use inline (markers) or rej")
     if pending_recovery(root) and not opts.dry_run:
         recover(root, uncommitted=set(gitinfo.dirty_paths(root)))
-    recorded = recorded_answers(root)
+    from .cookie import recorded_state
+
+    recorded = recorded_answers(root) or recorded_state(root)
     src_path = str(recorded.get("_src_path") or "")
     if not src_path:
-        raise InputFileError(f"{root / '.copier-answers.yml'} is missing or records no template",
-                             hint="update works on projects made by shipyard adopt/new or copier copy; "
-                                  "adopt this repo first")
+        raise InputFileError(f"{root / '.copier-answers.yml'} (or .cruft.json) is missing or records no template",
+                             hint="update works on projects made by shipyard adopt/new, copier copy or "
+                                  "cookiecutter with cruft; adopt this repo first")
     from_version = str(recorded.get("_commit") or "")
     source = recorded_source(src_path)
     questions = template_questions(source)
