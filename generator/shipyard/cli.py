@@ -300,6 +300,14 @@ def new(
     except ShipyardError as exc:
         _fail(exc, as_json)
         return
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        from .errors import InternalError
+
+        _fail(InternalError(f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
+                            hint="nothing was left behind; please report this with the command you ran"), as_json)
+        return
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return

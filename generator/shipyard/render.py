@@ -251,8 +251,27 @@ def _git_engine(url: str, ref: str | None) -> str:
         else "copier"
 
 
-def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, trust: bool = False) -> Rendered:
-    """Render ``source`` with ``answers`` into the empty folder ``dest`` (never the user's repo)."""
+def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, trust: bool = False,
+           _depth: int = 0) -> Rendered:
+    """Render ``source`` with ``answers`` into the empty folder ``dest`` (never the user's repo).
+
+    A layered template (one with ``shipyard-layer.yml``) renders the template it extends first, then its
+    own files over it (:mod:`shipyard.layers`).
+    """
+    if source.kind != "builtin":
+        from .layers import layer_of, render_layered
+
+        layer = layer_of(source)
+        if layer is not None:
+            rendered = render_layered(source, layer, answers, dest, trust=trust, depth=_depth, render_one=_render_one)
+            if not (dest / ".copier-answers.yml").is_file():
+                raise TemplateError(f"layer {source.display()} renders no .copier-answers.yml",
+                                    hint="add {{_copier_conf.answers_file}}.jinja to the layer's files")
+            return rendered
+    return _render_one(source, answers, dest, trust=trust)
+
+
+def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, trust: bool = False) -> Rendered:
     if source.kind == "git" and source.engine == "copier" and _git_engine(source.location, source.ref) == "cookiecutter":
         from dataclasses import replace
 
@@ -326,8 +345,27 @@ def _answers_file(dest: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def template_questions(source: TemplateSource) -> dict[str, str] | None:
-    """The template's questions and their types, from its copier.yml (None when only a clone would tell)."""
+def template_questions(source: TemplateSource, _depth: int = 0) -> dict[str, str] | None:
+    """The template's questions and their types, from its copier.yml (None when only a clone would tell);
+    a layer's include those of every template below it."""
+    from .layers import MAX_DEPTH
+
+    if _depth >= MAX_DEPTH:
+        raise TemplateError(f"template {source.display()} extends templates more than {MAX_DEPTH} deep",
+                            hint="check shipyard-layer.yml: does it extend itself?")
+    own = _own_questions(source)
+    if own is None or source.kind == "builtin":
+        return own
+    from .layers import below, layer_of
+
+    layer = layer_of(source)
+    if layer is None:
+        return own
+    under = template_questions(below(source, layer), _depth + 1)
+    return None if under is None else {**under, **own}
+
+
+def _own_questions(source: TemplateSource) -> dict[str, str] | None:
     import yaml
 
     if source.kind == "builtin":
@@ -347,7 +385,7 @@ def template_questions(source: TemplateSource) -> dict[str, str] | None:
                     Path(tmp, name).write_bytes(done.stdout)
             from dataclasses import replace
 
-            return template_questions(replace(source, location=tmp, ref=None))
+            return _own_questions(replace(source, location=tmp, ref=None))
     if source.engine == "cookiecutter":
         from .cookie import questions
 
