@@ -406,9 +406,42 @@ def fleet_update(
         raise typer.Exit(9)
 
 
-template_app = typer.Typer(help="For template authors: check a template before releasing it.",
+template_app = typer.Typer(help="Templates: list the ones known here, check one before releasing it.",
                            no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(template_app, name="template")
+
+
+@template_app.command("list")
+def template_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
+) -> None:
+    """The built-in templates and those named in the config ([tool.shipyard.templates] of pyproject.toml,
+    or the user config file), which one is the default, and which sources are trusted."""
+    from .config import load, user_config_path
+    from .errors import ShipyardError
+    from .render import BUILTIN_TEMPLATES, parse_source
+
+    try:
+        config = load()
+        default = config.default_template or "production"
+        rows = [{"name": name, "source": "built in", "default": name == default, "trusted": True}
+                for name in BUILTIN_TEMPLATES]
+        for name, spec in sorted(config.templates.items()):
+            rows.append({"name": name, "source": spec, "default": name == default,
+                         "trusted": parse_source(spec).trusted})
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+        return
+    if as_json:
+        typer.echo(json.dumps({"templates": rows, "trusted_prefixes": list(config.trusted),
+                               "config_files": list(config.sources)}, ensure_ascii=False))
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        marks = ", ".join(m for m, on in (("default", r["default"]), ("trusted", r["trusted"])) if on)
+        typer.echo(f"{r['name']:{width}}  {r['source']}" + (f"  ({marks})" if marks else ""))
+    where = ", ".join(config.sources) or f"none (add [tool.shipyard] to pyproject.toml or {user_config_path()})"
+    typer.echo(f"config: {where}")
 
 
 @template_app.command("check", epilog="Exit codes: 0 every step passed (or was skipped, saying why), "

@@ -39,11 +39,12 @@ class TemplateSource:
     location: str  # builtin name, absolute folder path, or git URL
     ref: str | None = None  # git tag/branch/commit; None = latest tag (copier's default)
     engine: str = "copier"  # or "cookiecutter" (a cookiecutter.json template); git URLs: found when rendered
+    configured_trust: bool = False  # under a prefix the config trusts (see shipyard.config)
 
     @property
     def trusted(self) -> bool:
-        """Only Shipyard's own templates may run tasks or extensions without --trust."""
-        return self.kind == "builtin"
+        """Shipyard's own templates and the sources the config trusts may run tasks, hooks, extensions."""
+        return self.kind == "builtin" or self.configured_trust
 
     def display(self) -> str:
         """The source as it may be shown and recorded: credentials in a URL are never part of it."""
@@ -89,7 +90,34 @@ def builtin_dir(name: str = "production") -> Path:
 
 
 def parse_source(spec: str | None, *, cwd: Path | None = None) -> TemplateSource:
-    """Turn ``--template`` text into a :class:`TemplateSource`."""
+    """Turn ``--template`` text (or a name from the config, or nothing: the configured default) into a
+    :class:`TemplateSource`."""
+    from dataclasses import replace
+
+    from .config import load
+
+    config = load()
+    if not spec and config.default_template:
+        spec = config.default_template
+    if spec and spec in config.templates and spec not in BUILTIN_TEMPLATES:
+        spec = config.templates[spec]
+    source = _parse(spec, cwd=cwd)
+    if source.kind != "builtin" and any(_under(source.location, prefix) for prefix in config.trusted):
+        source = replace(source, configured_trust=True)
+    return source
+
+
+def _under(location: str, prefix: str) -> bool:
+    """``location`` is ``prefix`` or below it (whole path segments; a folder prefix is resolved)."""
+    if not _GIT_URL.match(prefix):
+        prefix = str(Path(prefix).expanduser().resolve())
+    if _GIT_URL.match(prefix):
+        check_url(prefix)
+    location = without_credentials(location)
+    return location == prefix.rstrip("/") or location.startswith(prefix.rstrip("/") + "/")
+
+
+def _parse(spec: str | None, *, cwd: Path | None = None) -> TemplateSource:
     if not spec or spec in BUILTIN_TEMPLATES:
         return TemplateSource(kind="builtin", location=spec or "production")
     if spec.startswith("-"):
