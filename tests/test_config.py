@@ -21,7 +21,7 @@ def run(*args: str | Path, cwd: Path, config: Path | None = None) -> subprocess.
 
 
 def test_a_company_template_named_in_pyproject_is_listed_and_is_the_default(tmp_path):
-    template = tagged_template(tmp_path / "tpl")
+    tagged_template(tmp_path / "tpl")
     work = tmp_path / "work"
     work.mkdir()
     (work / "pyproject.toml").write_text(
