@@ -57,12 +57,64 @@ def tagged_template(repo: Path) -> Path:
     return repo
 
 
-def generate(template: Path, dest: Path, *, conflict: bool = True) -> Path:
-    """A project at v1 with the user's edits; ``conflict``: one of them is on a line v2 changes too."""
-    import copier
+def _as_cookiecutter(files: dict[str, str]) -> dict[str, str]:
+    """The same template as cookiecutter writes it: {{cookiecutter.name}}/ instead of template/, no .jinja."""
+    out: dict[str, str] = {}
+    for rel, content in files.items():
+        if rel in ("copier.yml", "template/{{_copier_conf.answers_file}}.jinja"):
+            continue
+        rel = rel.replace("template/", "{{cookiecutter.name}}/", 1).removesuffix(".jinja")
+        out[rel] = content.replace("{{ name }}", "{{ cookiecutter.name }}")
+    return out
 
-    copier.run_copy(str(template), dest, vcs_ref="v1", defaults=True, quiet=True)
-    make_repo(dest)
+
+def cookiecutter_template(repo: Path) -> Path:
+    """:func:`tagged_template`'s cases as a cookiecutter template, tagged v1 and v2."""
+    repo.mkdir(parents=True)
+    write(repo, {"cookiecutter.json": '{"name": "demo"}', **_as_cookiecutter(V1)})
+    make_repo(repo)
+    git(repo, "tag", "v1")
+    for rel in _as_cookiecutter({r: "" for r in V2_REMOVED}):
+        (repo / rel).unlink()
+    write(repo, _as_cookiecutter(V2_CHANGES))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "v2")
+    git(repo, "tag", "v2")
+    return repo
+
+
+def layered_template(root: Path) -> Path:
+    """A company layer over :func:`tagged_template`: its v1 extends the base's v1, its v2 the base's v2, and
+    it adds a file of its own."""
+    base = tagged_template(root / "base")
+    layer = root / "layer"
+    layer.mkdir(parents=True)
+    write(layer, {"shipyard-layer.yml": f"extends: {base}@v1\n",
+                  "copier.yml": "_subdirectory: template\n_answers_file: .copier-answers.yml\n",
+                  "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+                  "template/COMPANY.md": "Acme\n"})
+    make_repo(layer)
+    git(layer, "tag", "v1")
+    write(layer, {"shipyard-layer.yml": f"extends: {base}@v2\n"})
+    git(layer, "commit", "-q", "-am", "v2: on the base's v2")
+    git(layer, "tag", "v2")
+    return layer
+
+
+def generate(template: Path, dest: Path, *, conflict: bool = True, engine: str = "copier") -> Path:
+    """A project at v1 with the user's edits; ``conflict``: one of them is on a line v2 changes too.
+
+    ``engine`` "copier": made by plain ``copier copy`` (no base recorded); otherwise by ``shipyard new``."""
+    if engine == "copier":
+        import copier
+
+        copier.run_copy(str(template), dest, vcs_ref="v1", defaults=True, quiet=True)
+        make_repo(dest)
+    else:
+        from conftest import shipyard
+
+        shipyard("new", dest.name, "--path", dest, "--template", f"{template}@v1", check=True)
+        git(dest, "config", "user.email", "ana@example.org")
     write(dest, {
         "edit_elsewhere.txt": text(*LINES[:15], "line 16 edited by the user\n", *LINES[16:]),
         **({"same_line.txt": text(*LINES[:4], "line 5 from the user\n", *LINES[5:])} if conflict else {}),

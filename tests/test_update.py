@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git, make_repo, shipyard, snapshot
-from template_fixtures import LINES, generate, tagged_template, text, write
+from template_fixtures import LINES, cookiecutter_template, generate, layered_template, tagged_template, text, write
 
 
 @pytest.fixture()
@@ -26,21 +26,29 @@ def kinds(report: dict) -> dict[str, str]:
     return {f["path"]: f["kind"] for f in report["files"]}
 
 
-def test_every_case_gets_its_documented_result_and_the_preview_is_what_apply_does(template, tmp_path):
-    project = generate(template, tmp_path / "project")
+BUILDERS = {"copier": tagged_template, "cookiecutter": cookiecutter_template, "layered": layered_template}
+
+
+@pytest.mark.parametrize("engine", list(BUILDERS))
+def test_every_case_gets_its_documented_result_and_the_preview_is_what_apply_does(engine, tmp_path):
+    template = BUILDERS[engine](tmp_path / "template")
+    project = generate(template, tmp_path / "project", engine=engine)
     before = snapshot(project)
     preview = shipyard("update", project, "--dry-run", "--json")
     assert preview.returncode == 0, preview.stderr
     planned = json.loads(preview.stdout)
     assert snapshot(project) == before  # a dry run writes nothing
+    state = ".cruft.json" if engine == "cookiecutter" else ".copier-answers.yml"
     assert kinds(planned) == {
-        ".copier-answers.yml": "updated", "README.md": "unchanged", "kept_as_is.txt": "unchanged",
+        state: "updated", "README.md": "unchanged", "kept_as_is.txt": "unchanged",
         "added.txt": "new", "edit_elsewhere.txt": "merged", "same_line.txt": "conflict",
         "removed.txt": "removed", "removed_but_edited.txt": "kept", "new_name.txt": "renamed",
         "old_name.txt": "removed", "deleted_by_user.txt": "deleted-locally",
+        **({"COMPANY.md": "unchanged"} if engine == "layered" else {}),
     }
     assert planned["from_version"] == "v1" and planned["to_version"] == "v2"
-    assert planned["base"] == "re-rendered"  # plain copier copy recorded no base: v1 is rendered again
+    # plain copier copy recorded no base: v1 is rendered again; shipyard new recorded it in git
+    assert planned["base"] == ("re-rendered" if engine == "copier" else "recorded")
 
     done = shipyard("update", project, "--yes", "--json")
     assert done.returncode == 9, done.stderr  # applied, with a conflict for a human
@@ -62,7 +70,10 @@ def test_every_case_gets_its_documented_result_and_the_preview_is_what_apply_doe
     assert not (project / "deleted_by_user.txt").exists()
     assert read("added.txt") == "new in v2 for demo\n"
     assert read("notes.md") == "the user's own file\n"
-    assert "_commit: v2" in read(".copier-answers.yml")
+    if engine == "cookiecutter":
+        assert json.loads(read(".cruft.json"))["checkout"] == "v2"
+    else:
+        assert "_commit: v2" in read(".copier-answers.yml")
     assert not list(project.rglob("*.rej"))
 
 
