@@ -241,3 +241,31 @@ def test_a_project_adopted_with_one_shipyard_release_takes_the_next_releases_tem
     assert "PORT ?= 8080" in makefile_now and "mine:  ## my own target" in makefile_now
     assert readme.read_bytes() == before  # the user's README (kept at adoption) is never the template's
     assert "ADOPTION.md" not in kinds(report)  # adopt's report is not a template file
+
+
+def test_files_the_template_marks_as_the_projects_are_never_touched(tmp_path):
+    """copier's `_skip_if_exists`: written once, then the project's."""
+    import copier
+
+    template = tmp_path / "tpl"
+    template.mkdir()
+    write(template, {"copier.yml": "_subdirectory: template\n_skip_if_exists:\n  - local.cfg\n  - config/*.ini\n",
+                     "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+                     "template/local.cfg": "port = 1\n", "template/config/app.ini": "a = 1\n",
+                     "template/shared.cfg": "x = 1\n"})
+    make_repo(template)
+    git(template, "tag", "v1")
+    write(template, {"template/local.cfg": "port = 2\n", "template/config/app.ini": "a = 2\n",
+                     "template/shared.cfg": "x = 2\n"})
+    git(template, "commit", "-q", "-am", "v2")
+    git(template, "tag", "v2")
+    project = tmp_path / "project"
+    copier.run_copy(str(template), project, vcs_ref="v1", defaults=True, quiet=True)
+    make_repo(project)
+    done = shipyard("update", project, "--yes", "--json")
+    assert done.returncode == 0, done.stderr
+    found = kinds(json.loads(done.stdout))
+    assert found["local.cfg"] == found["config/app.ini"] == "user-owned" and found["shared.cfg"] == "updated"
+    assert (project / "local.cfg").read_text(encoding="utf-8") == "port = 1\n"
+    assert (project / "config" / "app.ini").read_text(encoding="utf-8") == "a = 1\n"
+    assert (project / "shared.cfg").read_text(encoding="utf-8") == "x = 2\n"

@@ -144,9 +144,26 @@ def _rendered_files(source: TemplateSource, answers: Mapping[str, Any], dest: Pa
     return collect_staged(rendered.folder), rendered.version
 
 
-def _user_owned(answers: Mapping[str, Any]) -> tuple[str, ...]:
+def _marked_by_template(source: TemplateSource) -> list[str]:
+    """Paths the template itself says are the project's once written (copier's ``_skip_if_exists``)."""
+    import yaml
+
+    from .layers import peek
+
+    found = peek(source, ("copier.yml", "copier.yaml"))
+    for text in found.values():
+        try:
+            data = yaml.safe_load(text.decode("utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError):
+            return []
+        skip = data.get("_skip_if_exists", []) if isinstance(data, dict) else []
+        return [str(p) for p in (skip if isinstance(skip, list) else [skip]) if isinstance(p, str)]
+    return []
+
+
+def _user_owned(answers: Mapping[str, Any], marked: list[str]) -> tuple[str, ...]:
     pkg, module = answers.get("package_name"), answers.get("notebook_module")
-    owned = ["ADOPTION.md", "contracts/", "data/", "notebooks/"]
+    owned = ["ADOPTION.md", "contracts/", "data/", "notebooks/", *marked]
     if pkg and module:
         owned.append(f"src/{pkg}/{module}.py")
     return tuple(owned)
@@ -200,7 +217,7 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
         target = root / rel
         return target.read_bytes() if target.is_file() and not target.is_symlink() else None
 
-    changes = classify(old, new, yours, user_owned=_user_owned(answers),
+    changes = classify(old, new, yours, user_owned=_user_owned(answers, _marked_by_template(source)),
                        labels=(f"template {from_version or 'before'}", f"template {to_version or 'now'}"))
     plan = _plan(root, changes, opts.conflict)
     kept_yours = {c.path for c in changes if c.kind in ("kept", "user-owned")}
