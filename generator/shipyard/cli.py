@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -51,6 +53,23 @@ def main_callback(
     """Shipyard command line."""
 
 
+@contextmanager
+def _reported(as_json: bool, *, left: str = "nothing was written") -> Iterator[None]:
+    """Every error of a command as one line (and a JSON object with --json), with its exit code; an error
+    that is not ours (a bug) exits 70."""
+    from .errors import InternalError, ShipyardError
+
+    try:
+        yield
+    except ShipyardError as exc:
+        _fail(exc, as_json)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug of ours: still one line, a JSON object, and a distinct exit code
+        _fail(InternalError(f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
+                            hint=f"{left}; please report this with the command you ran"), as_json)
+
+
 def _fail(exc: Exception, as_json: bool) -> None:
     from .errors import ShipyardError
 
@@ -92,9 +111,9 @@ def adopt(
 ) -> None:
     """Put a production skeleton around the notebooks in PATH. Nothing of yours is overwritten or lost."""
     from .adopt import AdoptOptions, execute, prepare
-    from .errors import ShipyardError, UsageError
+    from .errors import UsageError
 
-    try:
+    with _reported(as_json):
         opts = AdoptOptions(path=path, notebook=notebook, data=data, target=target, model=model, name=name,
                             owner=owner, template=template, allow_dirty=allow_dirty, force=tuple(force or ()),
                             trust=trust, dry_run=dry_run, values=_pairs(values))
@@ -112,17 +131,6 @@ def adopt(
                     typer.echo("Nothing written.", err=True)
                     raise typer.Exit(1)
             result = execute(prepared)
-    except ShipyardError as exc:
-        _fail(exc, as_json)
-        return
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a bug of ours: still one line, a JSON object, and a distinct exit code
-        from .errors import InternalError
-
-        _fail(InternalError(f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
-                            hint="nothing was written; please report this with the command you ran"), as_json)
-        return
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
@@ -214,10 +222,10 @@ def update(
     trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
 ) -> None:
     """Take a newer template version into a generated project: a 3-way merge that keeps your edits."""
-    from .errors import ShipyardError, UsageError
+    from .errors import UsageError
     from .update import UpdateOptions, execute, prepare
 
-    try:
+    with _reported(as_json):
         opts = UpdateOptions(path=path, to=to, conflict=conflict, values=_pairs(values), allow_dirty=allow_dirty,
                              trust=trust, dry_run=dry_run)
         prepared = prepare(opts)
@@ -231,17 +239,6 @@ def update(
                 typer.echo("Nothing written.", err=True)
                 raise typer.Exit(1)
         result = execute(prepared, dry_run=dry_run)
-    except ShipyardError as exc:
-        _fail(exc, as_json)
-        return
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        from .errors import InternalError
-
-        _fail(InternalError(f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
-                            hint="nothing was written; please report this with the command you ran"), as_json)
-        return
     conflicts = [str(c.path) for c in prepared.conflicts()]
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
@@ -290,24 +287,12 @@ def new(
 ) -> None:
     """Start a fresh project from a template, for a team that has no notebook yet: a git repository with
     the template's files, committed, ready for `shipyard update` later."""
-    from .errors import ShipyardError
     from .new import NewOptions
     from .new import new as create
 
-    try:
+    with _reported(as_json, left="nothing was left behind"):
         result = create(NewOptions(name=name, path=path, template=template, owner=owner, values=_pairs(values),
                                    trust=trust))
-    except ShipyardError as exc:
-        _fail(exc, as_json)
-        return
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        from .errors import InternalError
-
-        _fail(InternalError(f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
-                            hint="nothing was left behind; please report this with the command you ran"), as_json)
-        return
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -343,14 +328,10 @@ def fleet_status(
 ) -> None:
     """A table of each project's template, recorded and latest version, locally modified template files
     and pending conflicts."""
-    from .errors import ShipyardError
     from .fleet import status
 
-    try:
+    with _reported(as_json):
         rows = status(_fleet_paths(paths, from_file), jobs=jobs)
-    except ShipyardError as exc:
-        _fail(exc, as_json)
-        return
     if as_json:
         typer.echo(json.dumps({"projects": [r.to_json() for r in rows]}, ensure_ascii=False))
         return
@@ -381,18 +362,14 @@ def fleet_update(
 ) -> None:
     """Update each project on a new branch shipyard/update-<version> (never your current branch), in
     parallel, and report which applied, which have conflicts for a human, and which failed and why."""
-    from .errors import ShipyardError
     from .fleet import update_all
 
     def progress(p, outcome) -> None:  # noqa: ANN001
         typer.echo(f"[{p.done}/{p.total}] {outcome.result:10} {outcome.path}"
                    + (f"  ({outcome.reason})" if outcome.reason else ""), err=True)
 
-    try:
+    with _reported(as_json):
         outcomes = update_all(_fleet_paths(paths, from_file), to=to, jobs=jobs, trust=trust, on_done=progress)
-    except ShipyardError as exc:
-        _fail(exc, as_json)
-        return
     if as_json:
         typer.echo(json.dumps({"projects": [o.to_json() for o in outcomes]}, ensure_ascii=False))
     else:
@@ -418,10 +395,9 @@ def template_list(
     """The built-in templates and those named in the config ([tool.shipyard.templates] of pyproject.toml,
     or the user config file), which one is the default, and which sources are trusted."""
     from .config import load, user_config_path
-    from .errors import ShipyardError
     from .render import BUILTIN_TEMPLATES, parse_source
 
-    try:
+    with _reported(as_json):
         config = load()
         default = config.default_template or "production"
         rows = [{"name": name, "source": "built in", "default": name == default, "trusted": True}
@@ -429,9 +405,6 @@ def template_list(
         for name, spec in sorted(config.templates.items()):
             rows.append({"name": name, "source": spec, "default": name == default,
                          "trusted": parse_source(spec).trusted})
-    except ShipyardError as exc:
-        _fail(exc, as_json)
-        return
     if as_json:
         typer.echo(json.dumps({"templates": rows, "trusted_prefixes": list(config.trusted),
                                "config_files": list(config.sources)}, ensure_ascii=False))
@@ -460,15 +433,11 @@ def template_check(
 ) -> None:
     """Render the template with example answers, lint what it generates, run the generated project's tests,
     and rehearse an update from the previous version with a user edit in place."""
-    from .errors import ShipyardError
     from .template_check import check
 
-    try:
+    with _reported(as_json):
         report = check(source, values=_pairs(values), run_tests=not no_tests, trust=trust, keep=keep,
                        example=example)
-    except ShipyardError as exc:
-        _fail(exc, as_json)
-        return
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
