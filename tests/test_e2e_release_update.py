@@ -50,8 +50,10 @@ def test_a_project_adopted_with_one_release_is_updated_by_the_next_from_wheels(t
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     installed = subprocess.run([*pip, str(this)], capture_output=True, text=True, timeout=1200)
     assert installed.returncode == 0, installed.stderr[-3000:]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SHIPYARD_CACHE_DIR")}
-    env.update(GIT_ENV, SHIPYARD_CACHE_DIR=str(tmp_path / "user-cache"))
+    # two machines: the one that adopts and a teammate's, each with its own home and default cache
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SHIPYARD_CACHE_DIR", "XDG_CACHE_HOME")}
+    env.update(GIT_ENV, HOME=str(tmp_path / "home-a"))
+    teammate_env = {**env, "HOME": str(tmp_path / "home-b")}
     shipyard = str(venv / "bin" / "shipyard")
 
     repo = tmp_path / "churn"
@@ -66,17 +68,24 @@ def test_a_project_adopted_with_one_release_is_updated_by_the_next_from_wheels(t
     with open(repo / "Makefile", "a", encoding="utf-8") as out:
         out.write("\nmine:  ## a target of my own\n\t@true\n")
     git(repo, "commit", "-q", "-am", "my target")
+    answers = (repo / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert "_src_path: ~/.cache/shipyard/templates/production" in answers  # the same on every machine
+    clone = tmp_path / "teammate" / "churn"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    git(repo, "push", "-q", str(clone), "refs/shipyard/*:refs/shipyard/*")  # as docs/updating.md says
 
     upgraded = subprocess.run([*pip, "--no-deps", "--force-reinstall", str(nxt)], capture_output=True, text=True)
     assert upgraded.returncode == 0, upgraded.stderr[-3000:]
     version = subprocess.run([shipyard, "--version"], capture_output=True, text=True, env=env).stdout
     assert version.startswith("shipyard 99.")
-    done = subprocess.run([shipyard, "update", str(repo), "--yes", "--json"], capture_output=True, text=True,
-                          env=env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    assert report["template"] == "production" and report["from_version"] == before
-    assert report["to_version"].startswith("v99.") and report["base"] == "recorded"
-    makefile = (repo / "Makefile").read_text(encoding="utf-8")
-    assert "PORT ?= 8080" in makefile and "mine:  ## a target of my own" in makefile
-    assert f"_commit: {report['to_version']}" in (repo / ".copier-answers.yml").read_text(encoding="utf-8")
+    # the teammate's machine never ran the old release: the base comes from the ref
+    for project, machine in ((clone, teammate_env), (repo, env)):
+        done = subprocess.run([shipyard, "update", str(project), "--yes", "--json"], capture_output=True,
+                              text=True, env=machine, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["template"] == "production" and report["from_version"] == before
+        assert report["to_version"].startswith("v99.") and report["base"] == "recorded"
+        makefile = (project / "Makefile").read_text(encoding="utf-8")
+        assert "PORT ?= 8080" in makefile and "mine:  ## a target of my own" in makefile
+        assert f"_commit: {report['to_version']}" in (project / ".copier-answers.yml").read_text(encoding="utf-8")

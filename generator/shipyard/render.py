@@ -134,7 +134,7 @@ def _parse(spec: str | None, *, cwd: Path | None = None) -> TemplateSource:
     path_text, ref = spec, None
     if "@" in spec and not Path(spec).exists():
         path_text, _, ref = spec.rpartition("@")
-    path = (cwd or Path.cwd()) / path_text
+    path = (cwd or Path.cwd()) / Path(path_text).expanduser()
     if not path.exists():
         raise TemplateError(f"template not found: {spec}",
                             hint="give 'production', a folder with copier.yml, or a git URL[@ref]")
@@ -240,6 +240,15 @@ def _remember(path: Path, tag: str) -> None:
         pass
 
 
+def portable(path: Path) -> str:
+    """A path under the home folder as ``~/...`` (copier expands it), so that the built-in template's
+    cached copy is recorded the same way on every machine with the default cache."""
+    try:
+        return "~/" + path.resolve().relative_to(Path.home().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _record_git_source(answers_file: Path, rendered_from: str, src_path: str, tag: str) -> None:
     """Point ``.copier-answers.yml`` at the cached git repo and its tag (``_src_path``, ``_commit``)."""
     import yaml
@@ -318,7 +327,7 @@ def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, 
     render_from: str | None = None
     if source.kind == "builtin":
         src, version = materialise_builtin(source.location)
-        src_path, ref = str(src), version
+        src_path, ref = portable(src), version
         # The cached repo's tag holds exactly the files of the installed template (checked by digest),
         # so render straight from those files and skip copier's git clone; the answers file is then
         # given the git source and tag, as copier would have written them.

@@ -118,7 +118,7 @@ def recorded_source(src_path: str) -> TemplateSource:
     The built-in template is recorded as its cached git copy (``<cache>/templates/production``): that path
     means "the built-in template" on any machine, wherever its cache lives.
     """
-    path = Path(src_path)
+    path = Path(src_path).expanduser()
     if path.name in BUILTIN_TEMPLATES and path.parent.name == "templates" and (
             not path.exists() or (path / ".git" / "shipyard-digests").is_file()):
         return TemplateSource(kind="builtin", location=path.name)
