@@ -25,6 +25,8 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     old = os.environ.get("SHIPYARD_CACHE_DIR")
     os.environ["SHIPYARD_CACHE_DIR"] = str(cache)
     os.environ["SHIPYARD_CONFIG"] = str(cache / "no-user-config.toml")  # the user's own config stays out
+    for key, value in GIT_ENV.items():  # commits made by the CLI under test need no global git identity
+        os.environ.setdefault(key, value)
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     # Pins are checked against a package index only by the tests of that check (they unset this).
     os.environ.setdefault("SHIPYARD_OFFLINE", "1")

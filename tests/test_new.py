@@ -51,3 +51,21 @@ def test_new_refuses_a_folder_that_is_not_empty_and_leaves_nothing_on_failure(tm
     assert not (tmp_path / "broken").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken", "tpl"]
     assert Path(tmp_path / "taken" / "mine.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_without_a_git_identity_the_files_are_left_for_you_to_commit(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(HOME=str(tmp_path / "home"), GIT_CONFIG_NOSYSTEM="1", PYTHONPATH=str(ROOT / "generator"))
+    done = subprocess.run([sys.executable, "-m", "shipyard", "new", "anon"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert "commit them: git add -A" in done.stdout
+    status = subprocess.run(["git", "-C", str(tmp_path / "anon"), "status", "--porcelain"], capture_output=True,
+                            text=True, env=env).stdout
+    assert "?? " in status  # nothing committed in somebody else's name
