@@ -212,13 +212,13 @@ def _apply_locked(plan: Plan, backup_stamp: str) -> Applied:
                 if forced:
                     backup = root / BACKUP_DIR / backup_stamp / target.relative_to(root)
                     _make_parents(backup.parent, root, created_dirs)
-                    shutil.copy2(target, backup)
+                    shutil.copy2(target, backup, follow_symlinks=False)
                     backups.append(backup.relative_to(root).as_posix())
                     temps.append(backup)  # removed on rollback unless restored first
                 if op.action in (Action.UPDATE, Action.DELETE):
                     backup = _old_copy(target)
                     if op.action is Action.UPDATE:
-                        shutil.copy2(target, backup)
+                        shutil.copy2(target, backup, follow_symlinks=False)
                     else:
                         _replace(target, backup)
                     temps.append(backup)

@@ -95,10 +95,10 @@ def record(root: Path, files: Mapping[PurePosixPath, tuple[bytes, int]], *, sour
         env = {"GIT_INDEX_FILE": str(index)}
         hashed = _git(root, "hash-object", "-w", "--stdin-paths", "--no-filters",
                       stdin=_spool(Path(tmp), files), env=env).decode().split()
-        lines = "".join(f"{'100755' if mode & 0o111 else '100644'} {sha}\t{rel}\n"
-                        for (rel, (_, mode)), sha in zip(sorted(files.items(), key=lambda kv: str(kv[0])), hashed,
-                                                         strict=True))
-        _git(root, "update-index", "--add", "--index-info", stdin=lines.encode(), env=env)
+        entries = "".join(f"{'100755' if mode & 0o111 else '100644'} {sha}\t{rel}\0"
+                          for (rel, (_, mode)), sha in zip(sorted(files.items(), key=lambda kv: str(kv[0])), hashed,
+                                                           strict=True))
+        _git(root, "update-index", "-z", "--add", "--index-info", stdin=entries.encode("utf-8"), env=env)
         tree = _git(root, "write-tree", env=env).decode().strip()
     parent = _git(root, "rev-parse", "--verify", "--quiet", ref) if _has(root, ref) else b""
     message = f"shipyard base: {source} {version}\n\nShipyard-Source: {source}\nShipyard-Version: {version}\n"

@@ -240,6 +240,8 @@ def update(
                 raise typer.Exit(1)
         result = execute(prepared, dry_run=dry_run)
     conflicts = [str(c.path) for c in prepared.conflicts()]
+    if result.warning and not as_json:
+        typer.echo(f"warning: {result.warning}", err=True)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     elif dry_run:

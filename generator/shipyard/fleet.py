@@ -119,6 +119,8 @@ def status_of(root: Path, latest: Callable[[str], str]) -> ProjectStatus:
     from .cookie import recorded_state
 
     path = str(root)
+    if not root.is_dir():
+        return ProjectStatus(path=path, error="no such folder")
     recorded = recorded_answers(root) or recorded_state(root)
     if not recorded.get("_src_path"):
         return ProjectStatus(path=path, error="no .copier-answers.yml or .cruft.json: not a generated project")
@@ -201,7 +203,9 @@ def update_one(root: Path, *, to: str | None = None, branch: str = "", trust: bo
     plan = json.loads(preview.stdout)
     if not plan["writes"]:
         return UpdateOutcome(path=path, result="up-to-date", version=plan["to_version"])
-    name = branch or f"shipyard/update-{re.sub(r'[^A-Za-z0-9._-]+', '-', plan['to_version'] or 'latest')}"
+    prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip().strip("/")
+    suffix = f"-{re.sub(r'[^A-Za-z0-9._-]+', '-', prefix)}" if prefix else ""  # one branch per project of a monorepo
+    name = branch or f"shipyard/update-{re.sub(r'[^A-Za-z0-9._-]+', '-', plan['to_version'] or 'latest')}{suffix}"
     if _git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}").returncode == 0:
         return UpdateOutcome(path=path, result="failed", branch=name,
                              reason=f"branch {name} exists already: merge or delete it first")
@@ -221,9 +225,13 @@ def update_one(root: Path, *, to: str | None = None, branch: str = "", trust: bo
         message = f"Update template to {report['to_version']} (shipyard update)"
         if conflicts:
             message += "\n\nConflicts to resolve: " + ", ".join(conflicts)
-        subprocess.run(["git", "-C", path, "add", "-A"], capture_output=True, check=True)
-        subprocess.run(["git", "-C", path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message],
-                       capture_output=True, check=True, env={**os.environ, **_IDENTITY})
+        subprocess.run(["git", "-C", path, "add", "-A", "--", "."], capture_output=True, check=True)
+        committed = subprocess.run(["git", "-C", path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message],
+                                   capture_output=True, text=True, env={**os.environ, **_IDENTITY})
+        if committed.returncode != 0:  # a hook refused it: nothing stays staged on your branch
+            _git(root, "reset", "-q", "--hard", head)
+            why = (committed.stderr.strip() or committed.stdout.strip() or "git commit failed").splitlines()[-1]
+            return UpdateOutcome(path=path, result="failed", branch=name, reason=f"commit refused: {why[:200]}")
         keep_branch = True
         return UpdateOutcome(path=path, result="conflicts" if conflicts else "applied", branch=name,
                              version=report["to_version"], conflicts=conflicts)
@@ -253,9 +261,18 @@ def update_all(paths: Iterable[Path], *, to: str | None = None, jobs: int = 4, t
     progress = Progress(total=len(roots))
     lock = threading.Lock()
 
+    trees: dict[str, threading.Lock] = {}
+
+    def tree_lock(root: Path) -> threading.Lock:
+        """Projects sharing one git work tree (a monorepo) are updated one after another."""
+        top = _git(root, "rev-parse", "--show-toplevel").stdout.decode().strip() or str(root)
+        with lock:
+            return trees.setdefault(top, threading.Lock())
+
     def one(root: Path) -> UpdateOutcome:
         try:
-            outcome = update_one(root, to=to, trust=trust)
+            with tree_lock(root):
+                outcome = update_one(root, to=to, trust=trust)
         except Exception as exc:  # noqa: BLE001 - one project's failure is reported, the others go on
             outcome = UpdateOutcome(path=str(root), result="failed", reason=f"{type(exc).__name__}: {exc}")
         with lock:

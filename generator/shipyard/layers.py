@@ -114,6 +114,12 @@ def render_layered(source: TemplateSource, layer: Layer, answers: Mapping[str, A
         raise TemplateError(f"template {source.display()} extends templates more than {MAX_DEPTH} deep",
                             hint=f"check {LAYER_FILE}: does it extend itself?")
     base = render(below(source, layer), answers, dest, trust=trust, _depth=depth + 1)
+    for rel in layer.remove:  # files (or folders) of the template below; the layer's own files come after
+        target = dest / rel
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="shipyard-layer-") as tmp:
         top = render_one(source, {**dict(base.answers), **dict(answers)}, Path(tmp) / "layer", trust=trust)
         for path in sorted(p for p in top.folder.rglob("*") if p.is_file()):
@@ -123,8 +129,6 @@ def render_layered(source: TemplateSource, layer: Layer, answers: Mapping[str, A
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-    for rel in layer.remove:
-        (dest / rel).unlink(missing_ok=True)
     answers_file = dest / ".copier-answers.yml"
     recorded: dict[str, Any] = {}
     if answers_file.is_file():

@@ -46,6 +46,7 @@ class Change:
     renamed_from: PurePosixPath | None = None
     conflicts: int = 0  # conflicting hunks written with markers
     reject: bytes | None = None  # the template's side as a diff, for --conflict rej
+    owned: tuple[PurePosixPath, ...] = ()  # paths that are yours from now on (left out of the next base)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"path": str(self.path), "kind": self.kind}
@@ -120,9 +121,15 @@ def _reject(path: PurePosixPath, base: bytes, theirs: bytes) -> bytes:
 STATE_FILES = frozenset({PurePosixPath(".copier-answers.yml"), PurePosixPath(".cruft.json")})
 
 
-def classify(base: Files, new: Files, yours: Callable[[PurePosixPath], bytes | None], *, user_owned: Iterable[str] = (),
+Yours = Callable[[PurePosixPath], "tuple[bytes, int] | None"]
+
+
+def classify(base: Files, new: Files, yours: Yours, *, user_owned: Iterable[str] = (),
+             blocked: Callable[[PurePosixPath], str] = lambda rel: "",
              labels: tuple[str, str] = ("template before", "template now")) -> list[Change]:
-    """Every path of ``base`` and ``new`` against your files (``yours(path)``: bytes or None)."""
+    """Every path of ``base`` and ``new`` against your files (``yours(path)``: (bytes, mode) of a regular
+    file, or None). ``blocked(path)`` says why a path cannot be written ('' when it can): your symlink or
+    folder there is yours, and kept."""
     patterns = tuple(user_owned)
     renames = _renames(base, new)
     targets = set(renames.values())
@@ -136,83 +143,100 @@ def classify(base: Files, new: Files, yours: Callable[[PurePosixPath], bytes | N
             continue  # decided with its old path
         b = base.get(rel)
         n = new.get(rel)
+        why = blocked(rel)
+        if why and (n is not None or rel in renames):
+            changes.append(Change(path=rel, kind="kept", reason=f"{why}: kept as is; the template's file is not "
+                                                                "written", owned=(rel,)))
+            continue
         mine = yours(rel)
         if rel in STATE_FILES and n is not None:
-            changes.append(Change(path=rel, kind="unchanged") if mine == n[0] else
+            changes.append(Change(path=rel, kind="unchanged") if mine == n else
                            Change(path=rel, kind="updated", content=n[0], mode=n[1],
                                   reason="the record of the template version and your answers"))
             continue
         if rel in renames:
-            changes += _renamed(rel, renames[rel], b, new[renames[rel]], mine, yours(renames[rel]), labels)
+            target = renames[rel]
+            why_new = blocked(target)
+            if why_new:
+                changes.append(Change(path=rel, kind="kept", owned=(rel, target),
+                                      reason=f"the template renamed it to {target}, but {why_new}: both kept"))
+                continue
+            changes += _renamed(rel, target, b, new[target], mine, yours(target), labels)
             continue
         if b is None and n is not None:
             if mine is None:
                 changes.append(Change(path=rel, kind="new", content=n[0], mode=n[1]))
-            elif mine == n[0]:
+            elif mine[0] == n[0]:
                 changes.append(Change(path=rel, kind="unchanged", reason="you already have the new file"))
             else:
-                changes.append(Change(path=rel, kind="kept", reason="the template adds this file, but you have "
-                                                                   "your own here: kept as is"))
+                changes.append(Change(path=rel, kind="kept", owned=(rel,),
+                                      reason="the template adds this file, but you have your own here: kept as is"))
         elif b is not None and n is None:
             if mine is None:
                 changes.append(Change(path=rel, kind="deleted-locally", reason="gone here and from the template"))
-            elif mine == b[0]:
+            elif mine[0] == b[0]:
                 changes.append(Change(path=rel, kind="removed", reason="the template removed it; you never "
                                                                        "edited it"))
             else:
-                changes.append(Change(path=rel, kind="kept", reason="the template removed it, but you edited it: "
-                                                                    "kept as yours"))
+                changes.append(Change(path=rel, kind="kept", owned=(rel,),
+                                      reason="the template removed it, but you edited it: kept as yours"))
         elif b is not None and n is not None:
             changes.append(_both(rel, b, n, mine, before, now))
     return changes
 
 
-def _both(rel: PurePosixPath, b: tuple[bytes, int], n: tuple[bytes, int], mine: bytes | None,
+def _mode(b: int, n: int, mine: int) -> int:
+    """The executable bit, 3-way: the template's change unless you changed it yourself."""
+    return n if mine == b else mine
+
+
+def _both(rel: PurePosixPath, b: tuple[bytes, int], n: tuple[bytes, int], mine: tuple[bytes, int] | None,
           before: str, now: str) -> Change:
     if mine is None:
         return Change(path=rel, kind="deleted-locally", reason="you deleted it: it stays deleted")
-    if mine == n[0] or b[0] == n[0]:
-        return Change(path=rel, kind="unchanged")
-    if mine == b[0]:
-        return Change(path=rel, kind="updated", content=n[0], mode=n[1])
-    merged = merge3(mine, b[0], n[0], labels=(f"yours: {rel}", f"{before}: {rel}", f"{now}: {rel}"))
+    mode = _mode(b[1], n[1], mine[1])
+    if mine[0] == n[0] or b[0] == n[0]:
+        if mode == mine[1]:
+            return Change(path=rel, kind="unchanged")
+        return Change(path=rel, kind="updated", content=mine[0], mode=mode, reason="the template changed its mode")
+    if mine[0] == b[0]:
+        return Change(path=rel, kind="updated", content=n[0], mode=mode)
+    merged = merge3(mine[0], b[0], n[0], labels=(f"yours: {rel}", f"{before}: {rel}", f"{now}: {rel}"))
     if merged is None:
-        return Change(path=rel, kind="conflict", content=None, mode=n[1], conflicts=1,
+        return Change(path=rel, kind="conflict", content=None, mode=mode, conflicts=1,
                       reason="a binary file you and the template both changed: yours is kept; take the "
-                             "template's by hand")
+                             "template's by hand (the next update offers it again)")
     text, count = merged
     if count == 0:
-        return Change(path=rel, kind="merged", content=text, mode=n[1])
-    return Change(path=rel, kind="conflict", content=text, mode=n[1], conflicts=count,
+        return Change(path=rel, kind="merged", content=text, mode=mode)
+    return Change(path=rel, kind="conflict", content=text, mode=mode, conflicts=count,
                   reason=f"{count} conflicting change(s) marked <<<<<<< yours / >>>>>>> {now}",
                   reject=_reject(rel, b[0], n[0]))
 
 
 def _renamed(old: PurePosixPath, new_path: PurePosixPath, b: tuple[bytes, int] | None, n: tuple[bytes, int],
-             mine: bytes | None, mine_at_new: bytes | None, labels: tuple[str, str]) -> list[Change]:
+             mine: tuple[bytes, int] | None, mine_at_new: tuple[bytes, int] | None,
+             labels: tuple[str, str]) -> list[Change]:
     assert b is not None
     if mine is None:
         return [Change(path=new_path, kind="deleted-locally", renamed_from=old,
                        reason=f"the template renamed {old}, which you had deleted: it stays deleted")]
-    if mine_at_new is not None and mine_at_new != n[0]:
-        return [Change(path=old, kind="kept", reason=f"the template renamed it to {new_path}, but you have your "
-                                                     f"own {new_path}: both kept as they are")]
+    if mine_at_new is not None and mine_at_new[0] != n[0]:
+        return [Change(path=old, kind="kept", owned=(old, new_path),
+                       reason=f"the template renamed it to {new_path}, but you have your own {new_path}: both "
+                              "kept as they are")]
     moved = _both(new_path, b, n, mine, *labels)
-    if moved.kind == "unchanged":
-        content = mine
-    elif moved.kind == "conflict" and moved.content is None:
-        return [Change(path=old, kind="kept", reason=f"the template renamed it to {new_path}; it is binary and "
-                                                     "you changed it: kept here, move it by hand")]
-    else:
-        content = moved.content
-    what = {"unchanged": "; your edits follow it" if mine != b[0] else "", "updated": "",
+    if moved.kind == "conflict" and moved.content is None:
+        return [Change(path=old, kind="kept", owned=(old,),
+                       reason=f"the template renamed it to {new_path}; it is binary and you changed it: kept "
+                              "here, move it by hand")]
+    content = mine[0] if moved.kind == "unchanged" else moved.content
+    what = {"unchanged": "; your edits follow it" if mine[0] != b[0] else "", "updated": "",
             "merged": "; your edits merged into it",
             "conflict": f"; {moved.conflicts} conflicting change(s) marked"}[moved.kind]
     return [
         Change(path=new_path, kind="conflict" if moved.kind == "conflict" else "renamed", content=content,
-               mode=n[1], renamed_from=old, conflicts=moved.conflicts, reject=moved.reject,
-               reason=f"renamed from {old} by the template{what}"),
+               mode=moved.mode if moved.kind != "unchanged" else mine[1], renamed_from=old,
+               conflicts=moved.conflicts, reject=moved.reject, reason=f"renamed from {old} by the template{what}"),
         Change(path=old, kind="removed", renamed_from=None, reason=f"renamed to {new_path} by the template"),
     ]
-
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from . import base as base_store
 from . import gitinfo
 from .answers import previous_answers, recorded_answers
 from .apply import Applied, apply_plan, pending_recovery, recover
-from .errors import DirtyTreeError, InputFileError, TemplateError, UnsafePathError, UsageError
+from .errors import DirtyTreeError, InputFileError, ShipyardError, TemplateError, UnsafePathError, UsageError
 from .merge import WRITING, Change, classify
 from .plan import Action, FileOp, Plan, collect_staged, unwritable
 from .render import (
@@ -106,10 +107,11 @@ class UpdateResult:
     prepared: UpdatePrepared
     applied: Applied | None = None
     dry_run: bool = False
+    warning: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {**self.prepared.to_json(), "dry_run": self.dry_run,
-                "applied": self.applied is not None and bool(self.applied.written)}
+                "applied": self.applied is not None and bool(self.applied.written), "warning": self.warning}
 
 
 def recorded_source(src_path: str) -> TemplateSource:
@@ -126,8 +128,8 @@ def recorded_source(src_path: str) -> TemplateSource:
         return parse_source(src_path)
     except TemplateError as exc:
         raise TemplateError(f"the recorded template {src_path} is not reachable from here ({exc.message})",
-                            hint="fix _src_path in .copier-answers.yml, or give the source again with "
-                                 "--template") from exc
+                            hint="fix _src_path in .copier-answers.yml (or template in .cruft.json) to a "
+                                 "source you can reach") from exc
 
 
 def _rendered_files(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, ref: str | None,
@@ -182,6 +184,10 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
     from .cookie import recorded_state
 
     recorded = recorded_answers(root) or recorded_state(root)
+    answers_file = root / ".copier-answers.yml"
+    if not recorded and answers_file.is_file():
+        raise InputFileError(f"{answers_file} cannot be read as YAML with the template's answers",
+                             hint="repair it (git diff / git checkout -- .copier-answers.yml), then run again")
     src_path = str(recorded.get("_src_path") or "")
     if not src_path:
         raise InputFileError(f"{root / '.copier-answers.yml'} (or .cruft.json) is missing or records no template",
@@ -213,15 +219,25 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    def yours(rel: PurePosixPath) -> bytes | None:
+    def yours(rel: PurePosixPath) -> tuple[bytes, int] | None:
         target = root / rel
-        return target.read_bytes() if target.is_file() and not target.is_symlink() else None
+        if not target.is_file() or target.is_symlink():
+            return None
+        return target.read_bytes(), 0o755 if os.access(target, os.X_OK) else 0o644
+
+    def blocked(rel: PurePosixPath) -> str:
+        from .plan import _type_clash
+
+        target = root / rel
+        if target.is_symlink():
+            return f"{rel} is a symlink of yours"
+        return _type_clash(root, rel)
 
     changes = classify(old, new, yours, user_owned=_user_owned(answers, _marked_by_template(source)),
+                       blocked=blocked,
                        labels=(f"template {from_version or 'before'}", f"template {to_version or 'now'}"))
     plan = _plan(root, changes, opts.conflict)
-    kept_yours = {c.path for c in changes if c.kind in ("kept", "user-owned")}
-    new_base = {rel: v for rel, v in new.items() if rel not in kept_yours}
+    new_base = _next_base(old, new, changes, opts.conflict)
     problems = unwritable(plan)
     if problems:
         raise UnsafePathError(f"cannot write into {root}: {'; '.join(problems[:3])}",
@@ -238,12 +254,36 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
                           writable=not opts.dry_run)
 
 
+def _not_written(change: Change, conflict: str) -> bool:
+    """A conflict whose merge is not written into the file: binary, or --conflict rej."""
+    return change.kind == "conflict" and (conflict == "rej" or change.content is None)
+
+
+def _next_base(old: Mapping[PurePosixPath, tuple[bytes, int]], new: Mapping[PurePosixPath, tuple[bytes, int]],
+               changes: list[Change], conflict: str) -> dict[PurePosixPath, tuple[bytes, int]]:
+    """What the template rendered, less what is yours from now on; a template change not taken into a file
+    (a binary or .rej conflict) keeps its old base, so the next update offers it again."""
+    base = dict(new)
+    for change in changes:
+        for rel in change.owned or ((change.path,) if change.kind in ("kept", "user-owned") else ()):
+            base.pop(rel, None)
+        if _not_written(change, conflict):
+            source = change.renamed_from or change.path
+            if source in old:
+                base[change.path] = old[source]
+            else:
+                base.pop(change.path, None)
+    return base
+
+
 def _plan(root: Path, changes: list[Change], conflict: str) -> Plan:
     from .paths import safe_relpath
 
     ops: list[FileOp] = []
+    # a rename whose merge is not written keeps your file where it is: its old path is not removed
+    stays = {c.renamed_from for c in changes if c.renamed_from is not None and _not_written(c, conflict)}
     for change in changes:
-        if change.kind not in WRITING:
+        if change.kind not in WRITING or (change.kind == "removed" and change.path in stays):
             continue
         try:
             safe_relpath(change.path, root=root)
@@ -258,15 +298,19 @@ def _plan(root: Path, changes: list[Change], conflict: str) -> Plan:
                 ops.append(FileOp(path=change.path, action=Action.DELETE, content=b"", before=before,
                                   reason=change.reason))
             continue
-        if change.kind == "conflict" and (conflict == "rej" or change.content is None):
+        if _not_written(change, conflict):
             if change.reject is not None:
-                rej = PurePosixPath(f"{change.path}.rej")
-                if not (root / rej).exists():
-                    ops.append(FileOp(path=rej, action=Action.CREATE, content=change.reject,
-                                      reason=f"the template's change to {change.path}, not applied"))
+                rej = PurePosixPath(f"{change.renamed_from or change.path}.rej")
+                if os.path.lexists(root / rej):
+                    raise UsageError(f"{rej} exists already, so the template's change to {change.path} has "
+                                     "nowhere to go", hint="resolve and delete the old .rej file, or use "
+                                                           "--conflict inline")
+                ops.append(FileOp(path=rej, action=Action.CREATE, content=change.reject,
+                                  reason=f"the template's change to {change.path}, not applied"))
             continue
         assert change.content is not None
-        if exists and target.read_bytes() == change.content:
+        if exists and target.read_bytes() == change.content and (
+                (0o755 if os.access(target, os.X_OK) else 0o644) == change.mode):
             continue
         ops.append(FileOp(path=change.path, action=Action.UPDATE if exists else Action.CREATE,
                           content=change.content, mode=change.mode, before=before, reason=change.reason))
@@ -285,9 +329,14 @@ def execute(prepared: UpdatePrepared, *, dry_run: bool = False) -> UpdateResult:
 
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         applied = apply_plan(prepared.plan, backup_stamp=stamp)
-    base_store.record(prepared.root, prepared.new_base, source=prepared.source.display(),
-                      version=prepared.to_version)
-    return UpdateResult(prepared=prepared, applied=applied)
+    warning = ""
+    try:
+        base_store.record(prepared.root, prepared.new_base, source=prepared.source.display(),
+                          version=prepared.to_version)
+    except ShipyardError as exc:  # the files are written: say so, do not claim a rollback
+        warning = (f"the update was applied, but its base could not be recorded ({exc.message}); the next update "
+                   "re-renders this template version instead")
+    return UpdateResult(prepared=prepared, applied=applied, warning=warning)
 
 
 def update(opts: UpdateOptions) -> UpdateResult:
