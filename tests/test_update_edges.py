@@ -186,3 +186,20 @@ def test_fleet_updates_two_projects_of_one_monorepo_on_a_branch_each(tmp_path):
     assert git(mono, "show", "shipyard/update-v2-svc-a:svc-a/f.txt") == "2\n"
     assert git(mono, "show", "shipyard/update-v2-svc-a:svc-b/f.txt") == "1\n"  # each branch, its project only
     assert git(mono, "status", "--porcelain") == "" and git(mono, "branch", "--show-current").strip() == "main"
+
+
+def test_the_files_a_version_marks_as_the_projects_are_read_from_that_version(tmp_path):
+    tpl = two_versions(tmp_path / "t", {"local.cfg": "1\n"}, {"local.cfg": "2\n"})
+    # v2 says local.cfg is the project's; a later v3 forgets it, but the update goes --to v2
+    write(tpl, {"copier.yml": HEAD["copier.yml"]})
+    project = project_of(tpl, tmp_path / "p")
+    write(tpl, {"copier.yml": HEAD["copier.yml"] + "_skip_if_exists:\n  - local.cfg\n"})
+    git(tpl, "commit", "-q", "-am", "v2b marks local.cfg")
+    git(tpl, "tag", "v2b")
+    write(tpl, {"copier.yml": HEAD["copier.yml"], "template/local.cfg": "3\n"})
+    git(tpl, "commit", "-q", "-am", "v3 forgets it")
+    git(tpl, "tag", "v3")
+    done = shipyard("update", project, "--yes", "--json", "--to", "v2b")
+    assert done.returncode == 0, done.stderr
+    assert kinds(done)["local.cfg"] == "user-owned"
+    assert (project / "local.cfg").read_text(encoding="utf-8") == "1\n"

@@ -233,7 +233,8 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
             return f"{rel} is a symlink of yours"
         return _type_clash(root, rel)
 
-    changes = classify(old, new, yours, user_owned=_user_owned(answers, _marked_by_template(source)),
+    marked = _marked_by_template(replace(source, ref=opts.to) if opts.to and source.kind != "builtin" else source)
+    changes = classify(old, new, yours, user_owned=_user_owned(answers, marked),
                        blocked=blocked,
                        labels=(f"template {from_version or 'before'}", f"template {to_version or 'now'}"))
     plan = _plan(root, changes, opts.conflict)
