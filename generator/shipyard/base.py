@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import ApplyError
+from .gitinfo import IDENTITY
 from .paths import safe_relpath
 
 REF_PREFIX = "refs/shipyard/base"
-_IDENTITY = {"GIT_AUTHOR_NAME": "shipyard", "GIT_AUTHOR_EMAIL": "shipyard@localhost",
-             "GIT_COMMITTER_NAME": "shipyard", "GIT_COMMITTER_EMAIL": "shipyard@localhost"}
 
 Files = dict[PurePosixPath, tuple[bytes, int]]
 
@@ -37,7 +36,7 @@ class Base:
 
 def _git(root: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None) -> bytes:
     done = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True,
-                          env={**os.environ, **_IDENTITY, **(env or {})})
+                          env={**os.environ, **IDENTITY, **(env or {})})
     if done.returncode != 0:
         raise ApplyError(f"git {args[0]} failed in {root}: {done.stderr.decode('utf-8', 'replace').strip()[:200]}",
                          hint="check that git works in this repository")

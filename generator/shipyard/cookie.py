@@ -69,7 +69,7 @@ def checkout(location: str, ref: str | None, into: Path) -> tuple[Path, str, str
     Returns (folder, version, commit): the version is the tag when the commit has one, else the commit.
     A folder that is not a git repository is used as it is (version and commit "").
     """
-    from .fleet import newest
+    from .gitinfo import latest_tag, newest
 
     src = Path(location)
     if src.is_dir() and not (src / ".git").exists():
@@ -77,7 +77,7 @@ def checkout(location: str, ref: str | None, into: Path) -> tuple[Path, str, str
     subprocess.run(["git", "clone", "-q", "--no-checkout", location, str(into)], capture_output=True, check=False)
     if not (into / ".git").exists():
         raise TemplateError(f"cannot clone the template {location}", hint="check the URL or path and your access")
-    target = ref or newest(_git(into, "tag").split()) or "HEAD"
+    target = ref or latest_tag(into) or "HEAD"
     _git(into, "checkout", "-q", "--detach", target)
     commit = _git(into, "rev-parse", "HEAD")
     tags = _git(into, "tag", "--points-at", "HEAD").split()

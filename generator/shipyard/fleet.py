@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputFileError
+from .gitinfo import IDENTITY, newest
 
 CONFLICT_MARK = re.compile(rb"^<<<<<<< yours: ", re.M)
 
@@ -98,21 +99,6 @@ class _Latest:
         return newest(tags)
 
 
-def newest(tags: Iterable[str]) -> str:
-    """The highest PEP 440 version among tags (``v`` prefix allowed); tags that are no version are ignored."""
-    from packaging.version import InvalidVersion, Version
-
-    best: tuple[Any, str] | None = None
-    for tag in tags:
-        try:
-            version = Version(tag.removeprefix("v"))
-        except InvalidVersion:
-            continue
-        if best is None or version > best[0]:
-            best = (version, tag)
-    return best[1] if best else ""
-
-
 def status_of(root: Path, latest: Callable[[str], str]) -> ProjectStatus:
     from . import base as base_store
     from .answers import recorded_answers
@@ -180,10 +166,6 @@ class UpdateOutcome:
                 "conflicts": list(self.conflicts), "reason": self.reason}
 
 
-_IDENTITY = {"GIT_AUTHOR_NAME": "shipyard", "GIT_AUTHOR_EMAIL": "shipyard@localhost",
-             "GIT_COMMITTER_NAME": "shipyard", "GIT_COMMITTER_EMAIL": "shipyard@localhost"}
-
-
 def update_one(root: Path, *, to: str | None = None, branch: str = "", trust: bool = False) -> UpdateOutcome:
     """Update one project on a new branch (never the current one), commit there, go back to where it was."""
     path = str(root)
@@ -227,7 +209,7 @@ def update_one(root: Path, *, to: str | None = None, branch: str = "", trust: bo
             message += "\n\nConflicts to resolve: " + ", ".join(conflicts)
         subprocess.run(["git", "-C", path, "add", "-A", "--", "."], capture_output=True, check=True)
         committed = subprocess.run(["git", "-C", path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message],
-                                   capture_output=True, text=True, env={**os.environ, **_IDENTITY})
+                                   capture_output=True, text=True, env={**os.environ, **IDENTITY})
         if committed.returncode != 0:  # a hook refused it: nothing stays staged on your branch
             _git(root, "reset", "-q", "--hard", head)
             why = (committed.stderr.strip() or committed.stdout.strip() or "git commit failed").splitlines()[-1]

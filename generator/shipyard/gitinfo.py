@@ -1,11 +1,18 @@
-"""The git facts adopt needs: is this a repo, is the tree clean, who is the user."""
+"""Git facts and helpers every command shares: is this a repo, is the tree clean, who is the user, which
+tag is the newest version, and the identity Shipyard's own commits are made with."""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .errors import NotAGitRepoError
+
+#: The author of the commits Shipyard makes itself (cached templates, update bases, fleet branches).
+IDENTITY = {"GIT_AUTHOR_NAME": "shipyard", "GIT_AUTHOR_EMAIL": "shipyard@localhost",
+            "GIT_COMMITTER_NAME": "shipyard", "GIT_COMMITTER_EMAIL": "shipyard@localhost"}
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -50,3 +57,23 @@ def user_email(root: Path) -> str:
 def user_name(root: Path) -> str:
     done = _git(root, "config", "user.name")
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def newest(tags: Iterable[str]) -> str:
+    """The highest PEP 440 version among tags (``v`` prefix allowed); tags that are no version are ignored."""
+    from packaging.version import InvalidVersion, Version
+
+    best: tuple[Any, str] | None = None
+    for tag in tags:
+        try:
+            version = Version(tag.removeprefix("v"))
+        except InvalidVersion:
+            continue
+        if best is None or version > best[0]:
+            best = (version, tag)
+    return best[1] if best else ""
+
+
+def latest_tag(repo: Path) -> str:
+    """The newest version tag of a local git repository ('' when it has none)."""
+    return newest(_git(repo, "tag").stdout.split())

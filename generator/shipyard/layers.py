@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from .errors import TemplateError
+from .gitinfo import latest_tag
 
 if TYPE_CHECKING:
     from .render import Rendered, TemplateSource
@@ -58,18 +59,12 @@ def peek(source: TemplateSource, names: tuple[str, ...]) -> dict[str, bytes]:
             if done.returncode != 0:
                 return {}
             repo = Path(tmp)
-        ref = source.ref or _latest_tag(repo) or "HEAD"
+        ref = source.ref or latest_tag(repo) or "HEAD"
         for name in names:
             shown = subprocess.run(["git", "-C", str(repo), "show", f"{ref}:{name}"], capture_output=True)
             if shown.returncode == 0:
                 out[name] = shown.stdout
     return out
-
-
-def _latest_tag(repo: Path) -> str:
-    from .fleet import newest
-
-    return newest(subprocess.run(["git", "-C", str(repo), "tag"], capture_output=True, text=True).stdout.split())
 
 
 def parse_layer(data: bytes, where: str) -> Layer:

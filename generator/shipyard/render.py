@@ -168,8 +168,9 @@ def _tree_digest(folder: Path) -> str:
 
 
 def _git(args: list[str], cwd: Path) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "shipyard", "GIT_AUTHOR_EMAIL": "shipyard@localhost",
-           "GIT_COMMITTER_NAME": "shipyard", "GIT_COMMITTER_EMAIL": "shipyard@localhost",
+    from .gitinfo import IDENTITY
+
+    env = {**os.environ, **IDENTITY,  # a fixed date: the same template content gives the same commit
            "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
     done = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args],
                           cwd=cwd, env=env, capture_output=True, text=True)
@@ -274,20 +275,6 @@ class Rendered:
     answers: Mapping[str, Any]
 
 
-def _git_engine(url: str, ref: str | None) -> str:
-    """Which engine a template at a git URL needs: one look at its files at ``ref`` (or HEAD)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="shipyard-detect-") as tmp:
-        done = subprocess.run(["git", "clone", "-q", "--no-checkout", url, tmp], capture_output=True, text=True)
-        if done.returncode != 0:
-            return "copier"  # copier then reports why the source cannot be read
-        names = subprocess.run(["git", "-C", tmp, "ls-tree", "--name-only", ref or "HEAD"], capture_output=True,
-                               text=True).stdout.split()
-    return "cookiecutter" if "cookiecutter.json" in names and not {"copier.yml", "copier.yaml"} & set(names) \
-        else "copier"
-
-
 def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, trust: bool = False,
            _depth: int = 0) -> Rendered:
     """Render ``source`` with ``answers`` into the empty folder ``dest`` (never the user's repo).
@@ -296,9 +283,15 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
     own files over it (:mod:`shipyard.layers`).
     """
     if source.kind != "builtin":
-        from .layers import layer_of, render_layered
+        from dataclasses import replace
 
-        layer = layer_of(source)
+        from .layers import LAYER_FILE, parse_layer, peek, render_layered
+
+        # one look at the template's root files (one clone of a git URL) tells the layer and the engine
+        found = peek(source, (LAYER_FILE, "cookiecutter.json", "copier.yml", "copier.yaml"))
+        if source.kind == "git" and "cookiecutter.json" in found and not {"copier.yml", "copier.yaml"} & set(found):
+            source = replace(source, engine="cookiecutter")
+        layer = parse_layer(found[LAYER_FILE], source.display()) if LAYER_FILE in found else None
         if layer is not None:
             rendered = render_layered(source, layer, answers, dest, trust=trust, depth=_depth, render_one=_render_one)
             if not (dest / ".copier-answers.yml").is_file():
@@ -309,10 +302,6 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
 
 
 def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, trust: bool = False) -> Rendered:
-    if source.kind == "git" and source.engine == "copier" and _git_engine(source.location, source.ref) == "cookiecutter":
-        from dataclasses import replace
-
-        source = replace(source, engine="cookiecutter")
     if source.engine == "cookiecutter":
         from . import cookie
 

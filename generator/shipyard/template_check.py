@@ -24,11 +24,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .gitinfo import IDENTITY, newest
 from .render import TemplateSource, parse_source, render
 
 USER_EDIT = "\nA line the project's team added (template check rehearsal).\n"
-_IDENTITY = {"GIT_AUTHOR_NAME": "shipyard", "GIT_AUTHOR_EMAIL": "shipyard@localhost",
-             "GIT_COMMITTER_NAME": "shipyard", "GIT_COMMITTER_EMAIL": "shipyard@localhost"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +73,7 @@ def _run(cmd: list[str], cwd: Path, *, timeout: int = 600, env: Mapping[str, str
 
 
 def _git_init(root: Path) -> None:
-    env = {**os.environ, **_IDENTITY}
+    env = {**os.environ, **IDENTITY}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "commit.gpgsign=false", "commit", "-q", "-m",
                                                                 "generated"]):
         subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env=env)
@@ -125,8 +124,6 @@ def project_tests(root: Path, *, timeout: int = 1200) -> Step:
 
 def _versions(source: TemplateSource) -> tuple[str | None, str]:
     """(previous version, checked version) of a git template; (None, reason) when there is no previous one."""
-    from .fleet import newest
-
     if source.kind == "builtin":
         from .render import materialise_builtin
 
@@ -169,7 +166,7 @@ def rehearse_update(source: TemplateSource, answers: Mapping[str, Any], work: Pa
             with open(project / edited, "a", encoding="utf-8") as out:
                 out.write(USER_EDIT)
             subprocess.run(["git", "-C", str(project), "-c", "commit.gpgsign=false", "commit", "-q", "-am", "edit"],
-                           check=True, capture_output=True, env={**os.environ, **_IDENTITY})
+                           check=True, capture_output=True, env={**os.environ, **IDENTITY})
         prepared = prepare(UpdateOptions(path=project, to=None if source.kind == "builtin" else current,
                                          trust=trust))
         execute(prepared)
@@ -194,7 +191,7 @@ def _adopt_example(spec: str, example: Path, project: Path, values: Mapping[str,
                                 owner="template-check@example.org"))
     subprocess.run(["git", "-C", str(project), "add", "-A"], check=True, capture_output=True)
     subprocess.run(["git", "-C", str(project), "-c", "commit.gpgsign=false", "commit", "-q", "-m", "adopt"],
-                   check=True, capture_output=True, env={**os.environ, **_IDENTITY})
+                   check=True, capture_output=True, env={**os.environ, **IDENTITY})
     written = len(result.applied.written) if result.applied else 0
     return result.prepared.template_version, written
 
