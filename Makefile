@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,e2e]'
+	$(BIN)/python scripts/fetch_sarif_schema.py
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install shipyard with its test tools

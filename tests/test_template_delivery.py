@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,6 +304,26 @@ def test_workflows_follow_least_privilege(rendered: dict[str, Path], name: str) 
 
 
 @pytest.mark.parametrize("name", github_sets())
+def test_ci_gates_on_readiness_and_uploads_sarif(rendered: dict[str, Path], name: str) -> None:
+    a = answers(name)
+    root = rendered[name]
+    ci = load_yaml(root / ".github/workflows/ci.yml")
+    job = ci["jobs"]["readiness"]
+    assert job["permissions"] == {"contents": "read", "security-events": "write"}
+    assert all("security-events" not in (j.get("permissions") or {}) for k, j in ci["jobs"].items() if k != "readiness")
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert any("shipyard doctor . --format sarif --output shipyard-doctor.sarif" in r for r in runs)
+    install = next(s for s in job["steps"] if "SHIPYARD_REQUIREMENT" in s.get("env", {}))
+    assert install["env"]["SHIPYARD_REQUIREMENT"] == f"shipyard=={a.get('shipyard_version', '0.1.0')}"
+    upload = next(s for s in job["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert re.fullmatch(r"github/codeql-action/upload-sarif@[0-9a-f]{40}", upload["uses"])
+    assert upload["with"]["sarif_file"] == "shipyard-doctor.sarif"
+    # the floor CI applies is the project's own, from pyproject.toml
+    floor = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["shipyard"]["doctor"]["fail-under"]
+    assert floor == float(a.get("readiness_floor", 2.0))
+
+
+@pytest.mark.parametrize("name", github_sets())
 def test_workflows_carry_the_answers(rendered: dict[str, Path], name: str) -> None:
     a = answers(name)
     root = rendered[name]
@@ -313,7 +334,8 @@ def test_workflows_carry_the_answers(rendered: dict[str, Path], name: str) -> No
                 if step.get("uses", "").startswith("actions/setup-python@"):
                     assert step["with"]["python-version"] == a["python_version"]
     ci = load_yaml(root / ".github/workflows/ci.yml")
-    data_envs = [s["env"]["DATA_PATH"] for j in ci["jobs"].values() for s in j["steps"] if "env" in s]
+    data_envs = [s["env"]["DATA_PATH"] for j in ci["jobs"].values() for s in j["steps"]
+                 if "DATA_PATH" in s.get("env", {})]
     assert data_envs and set(data_envs) == {a["data_path"]}
     text = (root / ".github/workflows/ci.yml").read_text()
     assert f"python -m {a['package_name']} check-data" in text

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, gitinfo
 from .answers import Flags, derive, previous_answers, recorded_answers
@@ -21,6 +22,10 @@ from .facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
 from .plan import CRITICAL_CONFLICTS, Action, Plan, collect_staged, make_plan, unwritable
 from .render import TemplateSource, parse_source, render
 from .worker import Worker
+
+if TYPE_CHECKING:
+    from .checks.delta import Readiness
+    from .checks.runner import Audit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +58,8 @@ class Prepared:
     writable: bool = True  # False when prepared for a dry run (the dirty-tree check was relaxed)
     #: What the template alone rendered (no notebook module, contract or ADOPTION.md): the base of updates.
     template_files: dict[PurePosixPath, tuple[bytes, int]] = field(default_factory=dict, repr=False)
+    #: ``shipyard doctor`` on the tree before and on the tree as the plan leaves it (None: not measured).
+    readiness: Readiness | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +94,7 @@ class AdoptResult:
             "notebooks": [nb.path for nb in f.notebooks],
             "dependencies": list(p.answers["dependencies"]),
             "warnings": [x.to_json() for x in p.findings],
+            "readiness": p.readiness.to_json() if p.readiness else None,
         }
 
 
@@ -272,6 +280,30 @@ def prepare(opts: AdoptOptions) -> Prepared:
         worker.stop()  # on any error, the worker must not outlive the command
 
 
+def _audit(root: Path, repo_view: Callable[[], Any]) -> Audit | None:
+    """``shipyard doctor`` of ``root`` seen as ``repo_view()`` gives it; None when it cannot be measured, since a
+    readiness report must never stop an adoption."""
+    from .checks import DoctorConfig, audit
+
+    try:  # the built-in checks only: plugins are `shipyard doctor`'s business (and cost an entry-point scan)
+        return audit(root, DoctorConfig(plugins=False), repo=repo_view(), offline=True)
+    except Exception:  # noqa: BLE001 - ADOPTION.md then has no readiness section
+        return None
+
+
+def _readiness(root: Path, plan: Plan) -> Readiness | None:
+    """Readiness of the user's own tree (without the files adoption writes or already wrote: a re-adoption
+    measures the same "before") and of the tree as the plan leaves it."""
+    from .checks.delta import Readiness
+    from .checks.inputs import Repo
+
+    ours = frozenset(str(op.path) for op in plan.ops if op.action is Action.IDENTICAL)
+    writes = {str(op.path): op.content for op in plan.writes() if op.action is not Action.DELETE}
+    before = _audit(root, lambda: Repo.without(root, ours))  # a few milliseconds each: no worker needed
+    after = _audit(root, lambda: Repo.overlay(root, writes))
+    return Readiness(before=before, after=after) if before is not None and after is not None else None
+
+
 def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, recorded: dict[str, Any],
              recovery: list[Finding], worker: Worker) -> Prepared:
     from .inspect import inspect_repo
@@ -320,9 +352,10 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
         # ADOPTION.md reports the plan itself, so it is planned last.
         from .adoption_doc import render_adoption
 
+        readiness = _readiness(root, plan)
         draft = Prepared(root=root, facts=facts, answers=answers, source=source,
                          template_version=rendered.version, plan=plan, findings=sorted_findings(findings),
-                         template_files=template_files)
+                         template_files=template_files, readiness=readiness)
         staged[PurePosixPath("ADOPTION.md")] = (render_adoption(draft).encode("utf-8"), 0o644)
         plan = make_plan(root, staged, force=opts.force)
     finally:

@@ -157,6 +157,8 @@ def render_adoption(p: Prepared) -> str:
                      f"{len(nb.code_cells)} code cells{extra}")
     lines += ["", "### Data files", ""]
     lines += [f"- `{d.path}` ({d.format}, {d.size_bytes:,} bytes)" for d in f.data_files] or ["- none"]
+    if p.readiness is not None:
+        lines += [""] + p.readiness.markdown()[:-1]
     lines += _reading_section(p)
     lines += _dependency_section(p)
     lines += _modernised_section(p)

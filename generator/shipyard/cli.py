@@ -327,20 +327,35 @@ def fleet_status(
                                                    help="A file with one project path per line.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON report on stdout.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Projects read in parallel.")] = 8,
+    no_readiness: Annotated[bool, typer.Option("--no-readiness",
+                                               help="Skip the shipyard doctor scores (faster).")] = False,
 ) -> None:
-    """A table of each project's template, recorded and latest version, locally modified template files
-    and pending conflicts."""
+    """A table of each project's template, recorded and latest version, locally modified template files,
+    pending conflicts and readiness (shipyard doctor: ML Test Score, governance and delivery)."""
+    from .checks.scoring import shown
     from .fleet import status
 
     with _reported(as_json):
-        rows = status(_fleet_paths(paths, from_file), jobs=jobs)
+        rows = status(_fleet_paths(paths, from_file), jobs=jobs, readiness=not no_readiness)
     if as_json:
         typer.echo(json.dumps({"projects": [r.to_json() for r in rows]}, ensure_ascii=False))
         return
     header = ("project", "template", "version", "latest", "modified", "conflicts")
+    if not no_readiness:
+        header += ("ml-test-score", "governance", "delivery")
+
+    def scores(r) -> tuple[str, ...]:  # noqa: ANN001 - ProjectStatus, imported lazily
+        if no_readiness:
+            return ()
+        if r.readiness is None:
+            return ("?", "?", "?")
+        pct = [r.readiness.get(k) for k in ("governance", "delivery")]
+        return (shown(r.readiness.get("ml_test_score")), *("-" if v is None else f"{v:g}%" for v in pct))
+
     table = [header] + [(r.path, r.template or "-", r.version or "-",
                          (r.latest or "?") + (" (behind)" if r.behind else ""),
-                         str(len(r.modified)), ", ".join(r.conflicts) or ("-" if not r.error else r.error))
+                         str(len(r.modified)), ", ".join(r.conflicts) or ("-" if not r.error else r.error),
+                         *scores(r))
                         for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
@@ -453,6 +468,106 @@ def template_check(
         failed = [s.name for s in report.steps if s.status == "fail"]
         typer.echo("All checks passed." if not failed else f"{len(failed)} step(s) failed: {', '.join(failed)}")
     if not report.ok:
+        raise typer.Exit(1)
+
+
+def _write_report(target: Path, text: str) -> None:
+    """Write a report file whole or not at all (a temporary file in the same folder, then a rename)."""
+    import os
+    import tempfile
+
+    from .errors import InputFileError
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputFileError(f"cannot write {target}: {exc.strerror}", hint="give --output a writable path",
+                             path=str(target)) from exc
+
+
+def _ids(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for item in values or [] for v in item.split(",") if v.strip())
+
+
+@app.command(epilog="Exit codes: 0 audited (at or above every floor), 1 below a floor, 2 bad usage, "
+                    "4 unreadable folder or pyproject.toml.")
+def doctor(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The repository (adopted or not).")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
+                                     help="table, json, markdown, sarif or html.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
+                                                help="Write the report here instead of stdout.")] = None,
+    fail_under: Annotated[float | None, typer.Option(
+        "--fail-under", metavar="N", help="Exit 1 when the ML Test Score (0-7) is below N.")] = None,
+    fail_under_governance: Annotated[float | None, typer.Option(
+        "--fail-under-governance", metavar="PCT", help="Exit 1 when governance is below PCT percent.")] = None,
+    fail_under_delivery: Annotated[float | None, typer.Option(
+        "--fail-under-delivery", metavar="PCT", help="Exit 1 when delivery is below PCT percent.")] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", metavar="IDS", help="Only these checks: ids, families or patterns (gov-*). Repeatable.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", metavar="IDS", help="Skip these checks (ids, families, patterns). Repeatable.")] = None,
+    no_plugins: Annotated[bool, typer.Option("--no-plugins", help="Run the built-in checks only.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Table: every message and its evidence.")] = False,
+    list_checks: Annotated[bool, typer.Option("--list-checks", help="List the registered checks and exit.")] = False,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the JSON schema of --format json and exit.")] = False,
+) -> None:
+    """Audit production readiness: the 28 tests of Google's ML Test Score, governance and delivery. Static:
+    it reads the files, never runs the project's code. Configure it in [tool.shipyard.doctor] of
+    pyproject.toml (fail-under, fail-under-governance, fail-under-delivery, select, ignore)."""
+    from dataclasses import replace
+
+    from .errors import UsageError
+
+    as_json = fmt == "json"
+    with _reported(as_json, left="nothing was changed"):
+        if fmt not in ("table", "json", "markdown", "sarif", "html"):
+            raise UsageError(f"unknown format {fmt!r}", hint="use table, json, markdown, sarif or html")
+        from .checks.registry import all_checks
+
+        if schema:
+            from importlib.resources import files
+
+            typer.echo(files("shipyard.checks").joinpath("doctor.schema.json").read_text(encoding="utf-8"), nl=False)
+            return
+        if list_checks:
+            items, errors = all_checks(plugins=not no_plugins)
+            for item in items:
+                typer.echo(f"{item.id:<22} {item.family:<15} {item.title}" +
+                           ("" if item.origin == "shipyard" else f"  [{item.origin}]"))
+            for error in errors:
+                typer.echo(f"warning: plugin {error.name} did not load: {error.message}", err=True)
+            return
+        from .checks import audit, read_config
+        from .checks.formats import render
+
+        config = read_config(path)
+        changes = {k: v for k, v in (("fail_under", fail_under), ("fail_under_governance", fail_under_governance),
+                                     ("fail_under_delivery", fail_under_delivery)) if v is not None}
+        if select:
+            changes["select"] = _ids(select)
+        if ignore:
+            changes["ignore"] = config.ignore + _ids(ignore)
+        if no_plugins:
+            changes["plugins"] = False
+        result = audit(path, replace(config, **changes))
+        text = render(result, fmt, verbose=verbose)
+        if output is not None:
+            _write_report(output, text)
+        else:
+            typer.echo(text, nl=False)
+    if output is not None and not as_json:
+        from .checks.scoring import shown
+
+        typer.echo(f"ML Test Score {shown(result.ml_test_score)} ({result.band}); report written to {output}",
+                   err=True)
+    for reason in result.below_floor():
+        if fmt != "table" or output is not None:
+            typer.echo(f"below the floor: {reason}", err=True)
+    if result.below_floor():
         raise typer.Exit(1)
 
 

@@ -36,6 +36,8 @@ class ProjectStatus:
     conflicts: tuple[str, ...] = ()  # files with unresolved update markers, or .rej files
     base: bool = False  # a recorded base is present
     error: str = ""
+    readiness: dict[str, float | None] | None = None  # `shipyard doctor` scores (None: not measured)
+    readiness_error: str = ""
 
     @property
     def behind(self) -> bool:
@@ -44,7 +46,8 @@ class ProjectStatus:
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "template": self.template, "version": self.version, "latest": self.latest,
                 "behind": self.behind, "modified": list(self.modified), "conflicts": list(self.conflicts),
-                "base": self.base, "error": self.error}
+                "base": self.base, "error": self.error, "readiness": self.readiness,
+                "readiness_error": self.readiness_error}
 
 
 def read_list(path: Path) -> list[Path]:
@@ -83,23 +86,34 @@ class _Latest:
 
     @staticmethod
     def _ask(src_path: str) -> str:
-        from .update import recorded_source
+        return latest_version(src_path)
 
-        try:
-            source = recorded_source(src_path)
-        except Exception:  # noqa: BLE001 - an unreachable source has no latest version: reported as ""
-            return ""
-        if source.kind == "builtin":
-            from .render import materialise_builtin
 
-            return materialise_builtin(source.location)[1]
+def latest_version(src_path: str, *, offline: bool = False) -> str:
+    """The newest version of a recorded template source ("" when it cannot be known; a remote one is not
+    asked when ``offline``)."""
+    from .update import recorded_source
+
+    try:
+        source = recorded_source(src_path)
+    except Exception:  # noqa: BLE001 - an unreachable source has no latest version: reported as ""
+        return ""
+    if source.kind == "builtin":
+        from .render import materialise_builtin
+
+        return materialise_builtin(source.location)[1]
+    if offline and not Path(source.location).exists():
+        return ""
+    try:
         done = subprocess.run(["git", "ls-remote", "--tags", "--refs", source.location], capture_output=True,
                               text=True, timeout=60)
-        tags = [line.rsplit("refs/tags/", 1)[1] for line in done.stdout.splitlines() if "refs/tags/" in line]
-        return newest(tags)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    tags = [line.rsplit("refs/tags/", 1)[1] for line in done.stdout.splitlines() if "refs/tags/" in line]
+    return newest(tags)
 
 
-def status_of(root: Path, latest: Callable[[str], str]) -> ProjectStatus:
+def status_of(root: Path, latest: Callable[[str], str], *, readiness: bool = True) -> ProjectStatus:
     from . import base as base_store
     from .answers import recorded_answers
     from .cookie import recorded_state
@@ -141,15 +155,31 @@ def status_of(root: Path, latest: Callable[[str], str]) -> ProjectStatus:
         return ProjectStatus(path=path, template=template, version=version, error=f"{type(exc).__name__}: {exc}")
     listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.rej")
     conflicts += [p for p in listed.stdout.decode("utf-8", "replace").split("\0") if p]
-    return ProjectStatus(path=path, template=template, version=version, latest=latest(src) if src else "",
-                         modified=tuple(modified), conflicts=tuple(sorted(set(conflicts))), base=has_base)
+    newest_version = latest(src) if src else ""
+    scores, why = _readiness(root, newest_version) if readiness else (None, "")
+    return ProjectStatus(path=path, template=template, version=version, latest=newest_version,
+                         modified=tuple(modified), conflicts=tuple(sorted(set(conflicts))), base=has_base,
+                         readiness=scores, readiness_error=why)
 
 
-def status(paths: Iterable[Path], *, jobs: int = 8) -> list[ProjectStatus]:
+def _readiness(root: Path, latest: str) -> tuple[dict[str, float | None] | None, str]:
+    """The project's `shipyard doctor` scores, with its own [tool.shipyard.doctor] selection."""
+    from .checks import audit, read_config
+    from .errors import ShipyardError
+
+    try:
+        return audit(root, read_config(root), offline=True, known={"latest_template": latest}).scores, ""
+    except ShipyardError as exc:
+        return None, exc.message
+    except Exception as exc:  # noqa: BLE001 - one project's audit must not stop the table
+        return None, f"{type(exc).__name__}: {exc}"[:200]
+
+
+def status(paths: Iterable[Path], *, jobs: int = 8, readiness: bool = True) -> list[ProjectStatus]:
     latest = _Latest()
     roots = [Path(p).resolve() for p in paths]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda r: status_of(r, latest), roots))
+        return list(pool.map(lambda r: status_of(r, latest, readiness=readiness), roots))
 
 
 @dataclass(frozen=True, kw_only=True)

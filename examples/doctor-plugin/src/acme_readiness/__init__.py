@@ -1,0 +1,1 @@
+"""ACME's readiness checks for `shipyard doctor`."""
