@@ -93,7 +93,12 @@ def test_every_result_names_the_files_and_lines_it_looked_at(before_after) -> No
         for ev in item["evidence"]:
             path = repo / ev["path"]
             assert path.is_file(), (item["id"], ev)
-            if ev["line"]:
+            if ev["cell"]:  # a notebook: the line within that code cell
+                cell = json.loads(path.read_text(encoding="utf-8"))["cells"][ev["cell"] - 1]
+                assert cell["cell_type"] == "code", (item["id"], ev)
+                assert "".join(cell["source"]).splitlines()[ev["line"] - 1].strip() == ev["snippet"], ev
+                looked += 1
+            elif ev["line"]:
                 lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
                 assert ev["line"] <= len(lines)
                 if ev["snippet"] and "." not in ev["snippet"]:  # a text match: the snippet is that line
@@ -305,3 +310,24 @@ def test_fleet_status_shows_each_projects_scores(before_after, tmp_path: Path) -
     assert f"{after['scores']['governance']:g}%" in table
     quick = json.loads(shipyard("fleet", "status", repo, "--json", "--no-readiness", check=True).stdout)
     assert quick["projects"][0]["readiness"] is None
+
+
+def test_a_notebook_counts_by_its_code_cells_and_a_comment_is_not_a_practice(tmp_path: Path) -> None:
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["We could tune with GridSearchCV later.\n"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": ["feature_importances_ of RFECV\n"]}],
+         "source": ["import pandas as pd\n", "# TODO: GridSearchCV\n", "df = pd.read_csv('d.csv')\n"]},
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "m.py").write_text("x = 1  # permutation_importance would help\n")
+    result = audit(tmp_path, DoctorConfig(select=("model-3", "data-2"), plugins=False))
+    assert [r.outcome.result.value for r in result.results] == ["fail", "fail"]
+    cells.append({"cell_type": "code", "metadata": {}, "execution_count": 2, "outputs": [],
+                  "source": ["from sklearn.model_selection import GridSearchCV\n", "s = GridSearchCV(m, grid)\n"]})
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    (row,) = audit(tmp_path, DoctorConfig(select=("model-3",), plugins=False)).results
+    assert row.outcome.result.value == "partial"
+    (ev,) = row.outcome.evidence
+    assert (ev.path, ev.cell, ev.line) == ("a.ipynb", 3, 1) and ev.where() == "a.ipynb, cell 3, line 1"

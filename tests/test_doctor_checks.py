@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import re
 import textwrap
 from collections.abc import Mapping
@@ -318,6 +319,12 @@ def assert_evidence_in(root: Path, outcome: Outcome) -> None:
         path = root / ev.path
         assert path.is_file(), f"evidence names a missing file: {ev}"
         if ev.line is None:
+            continue
+        if ev.cell is not None:  # a notebook: the line of that code cell
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            source = cells[ev.cell - 1]["source"]
+            lines = ("".join(source) if isinstance(source, list) else source).splitlines()
+            assert cells[ev.cell - 1]["cell_type"] == "code" and lines[ev.line - 1].strip() == ev.snippet, ev
             continue
         lines = path.read_text(encoding="utf-8").splitlines()
         assert 1 <= ev.line <= len(lines), f"line {ev.line} is outside {ev.path} ({len(lines)} lines)"

@@ -105,7 +105,7 @@ def sarif(audit: Audit) -> dict[str, Any]:
         locations = []
         for e in r.outcome.evidence[:5]:
             physical: dict[str, Any] = {"artifactLocation": {"uri": e.path, "uriBaseId": "%SRCROOT%"}}
-            if e.line:
+            if e.line and e.cell is None:  # in a notebook the line is within a cell, not of the .ipynb file
                 physical["region"] = {"startLine": e.line}
             locations.append({"physicalLocation": physical})
         if not locations:  # code scanning wants a location: the file the fix goes into, else a root file

@@ -119,7 +119,7 @@ def weekly_report(repo: Repo, workflows: list[Workflow]) -> Outcome:
     job = in_ci(workflows, cmd("report"), scheduled=True)
     if job:
         return passed("a scheduled job writes the report", job)
-    command = search_all(repo, source_code(repo), r"def report|\"report\"")
+    command = search_all(repo, source_code(repo), r"add_parser\(\s*[\"']report[\"']|[\"']report[\"']\s*:|def report\(")
     if command:
         return partial("the report can be produced, but nothing runs it on a schedule", command,
                        fix="run `python -m <package> report --since 7d` weekly (the generated monitor.yml)")

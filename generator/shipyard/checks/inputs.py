@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -46,6 +47,8 @@ class Repo:
     files: list[str] = field(default_factory=list)
     _text: dict[str, str | None] = field(default_factory=dict, repr=False)
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
+    # per notebook: (offset in its text, 1-based cell index) of each code cell, in order
+    _cells: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def scan(cls, root: Path) -> Repo:
@@ -66,7 +69,7 @@ class Repo:
         known = set(repo.files)
         repo.files.extend(sorted(p for p in planned if p not in known))
         for rel, data in planned.items():
-            repo._text[rel] = data.decode("utf-8", "replace") if len(data) <= MAX_READ else None
+            repo._text[rel] = repo._decode(rel, data) if len(data) <= MAX_READ else None
         return repo
 
     @classmethod
@@ -89,17 +92,45 @@ class Repo:
         return [f for f in self.files if rx.search(f)]
 
     def text(self, rel: str) -> str | None:
-        """The file's text (UTF-8, undecodable bytes replaced), None when absent or too large."""
+        """The file's text (UTF-8, undecodable bytes replaced), None when absent or too large. A notebook's
+        text is its code cells' sources only: markdown and outputs are not evidence of what the code does."""
         if rel not in self._text:
             path = self.root / rel
             try:
                 if path.stat().st_size > MAX_READ:
                     self._text[rel] = None
                 else:
-                    self._text[rel] = path.read_bytes().decode("utf-8", "replace")
+                    self._text[rel] = self._decode(rel, path.read_bytes())
             except OSError:
                 self._text[rel] = None
         return self._text[rel]
+
+    def _decode(self, rel: str, data: bytes) -> str | None:
+        text = data.decode("utf-8", "replace")
+        if not rel.endswith(".ipynb"):
+            return text
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return None  # a malformed notebook has no code to show
+        if not isinstance(doc, dict):
+            return None
+        cells = doc.get("cells")
+        if cells is None:  # nbformat 3
+            cells = [c for ws in doc.get("worksheets") or [] if isinstance(ws, dict) for c in ws.get("cells") or []]
+        parts: list[str] = []
+        offsets: list[tuple[int, int]] = []
+        size = 0
+        for index, cell in enumerate(cells if isinstance(cells, list) else [], start=1):
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", cell.get("input", ""))
+            code = "".join(source) if isinstance(source, list) else str(source or "")
+            offsets.append((size, index))
+            parts.append(code)
+            size += len(code) + 1
+        self._cells[rel] = offsets
+        return "\n".join(parts)
 
     def find(self, rel: str, pattern: str | re.Pattern[str], flags: int = 0) -> Evidence | None:
         """Evidence of the first line of ``rel`` matching ``pattern``, None when nothing matches."""
@@ -114,10 +145,20 @@ class Repo:
                 low = self._lower[rel] = text.lower()
             if not any(n in low for n in needles):
                 return None
-        found = rx.search(text)
-        if not found:
-            return None
-        return at(rel, text, found.start())
+        code = rel.endswith((".py", ".ipynb"))
+        for found in rx.finditer(text):
+            if code and _in_comment(text, found.start()):
+                continue  # a comment that names a practice is not the practice
+            return self._at(rel, text, found.start())
+        return None
+
+    def _at(self, rel: str, text: str, offset: int) -> Evidence:
+        cells = self._cells.get(rel)
+        if not cells:
+            return at(rel, text, offset)
+        start, index = cells[bisect_right(cells, (offset, 1 << 30)) - 1]
+        line = text.count("\n", start, offset) + 1
+        return replace(at(rel, text, offset), cell=index, line=line)
 
     def search(self, paths: Iterable[str], pattern: str, flags: int = 0) -> list[Evidence]:
         """The first matching line of each of ``paths`` that matches."""
@@ -253,6 +294,16 @@ def _literals(alternative: str) -> list[str]:
         i += 1
     flush()
     return runs
+
+
+def _in_comment(text: str, offset: int) -> bool:
+    """Whether ``offset`` is inside a ``#`` comment of its line (quotes before the ``#`` balanced)."""
+    prefix = text[text.rfind("\n", 0, offset) + 1:offset]
+    hash_at = prefix.find("#")
+    if hash_at < 0:
+        return False
+    before = prefix[:hash_at]
+    return before.count('"') % 2 == 0 and before.count("'") % 2 == 0
 
 
 def at(rel: str, text: str, offset: int) -> Evidence:

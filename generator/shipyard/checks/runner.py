@@ -180,7 +180,8 @@ class CheckResult:
                 "description": self.check.description, "result": self.outcome.result.value, "score": self.score,
                 "message": self.outcome.message, "fix": self.outcome.fix, "origin": self.check.origin,
                 "error": self.error,
-                "evidence": [{"path": e.path, "line": e.line, "snippet": e.snippet} for e in self.outcome.evidence]}
+                "evidence": [{"path": e.path, "cell": e.cell, "line": e.line, "snippet": e.snippet}
+                             for e in self.outcome.evidence]}
 
 
 @dataclass(frozen=True, kw_only=True)
