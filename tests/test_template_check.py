@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import EXAMPLE, git, shipyard
@@ -46,6 +47,20 @@ def test_a_dockerfile_the_linter_rejects_fails_the_check_naming_the_rule(tmp_pat
     assert done.returncode == 1
     assert "fail  lint: hadolint Dockerfile" in done.stdout and "DL3006" in done.stdout
     assert "1 step(s) failed: lint: hadolint Dockerfile" in done.stdout
+
+
+def test_a_template_whose_projects_fall_below_their_own_readiness_floor_fails_at_readiness(tmp_path):
+    template = tagged_template(tmp_path / "tpl")
+    passing = steps(shipyard("template", "check", template, "--json"))["readiness"]
+    assert passing["status"] == "pass" and passing["detail"].startswith("ML Test Score 0 ")
+    write(template, {"template/pyproject.toml": "[tool.shipyard.doctor]\nfail-under = 1\nfail-under-delivery = 50\n"})
+    git(template, "add", "-A")
+    git(template, "commit", "-q", "-m", "a readiness floor the template does not reach")
+    done = shipyard("template", "check", template, "--json")
+    assert done.returncode == 1
+    gate = steps(done)["readiness"]
+    assert gate["status"] == "fail"
+    assert re.match(r"ML Test Score 0 is below the floor 1; delivery [0-9.]+% is below the floor 50% \(", gate["detail"])
 
 
 def test_a_template_that_does_not_render_fails_at_render_with_the_reason(tmp_path):

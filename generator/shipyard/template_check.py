@@ -112,6 +112,25 @@ def lint(root: Path) -> list[Step]:
     return steps
 
 
+def readiness(root: Path) -> Step:
+    """`shipyard doctor` on the rendered project, against the floors its own pyproject.toml sets: a template
+    change that drops a generated project below its CI gate fails here, before a release."""
+    from .checks import audit, read_config
+    from .checks.scoring import shown
+    from .errors import ShipyardError
+
+    try:
+        result = audit(root, read_config(root), offline=True)
+    except ShipyardError as exc:
+        return Step(name="readiness", status="fail", detail=exc.one_line())
+    scores = result.scores
+    detail = (f"ML Test Score {shown(result.ml_test_score)} ({result.band}); governance "
+              f"{shown(scores.get('governance'))}%, delivery {shown(scores.get('delivery'))}%")
+    below = result.below_floor()
+    return Step(name="readiness", status="fail" if below else "pass",
+                detail="; ".join(below) + f" ({detail})" if below else detail)
+
+
 def project_tests(root: Path, *, timeout: int = 1200) -> Step:
     if not (root / "tests").is_dir():
         return Step(name="tests", status="skip", detail="the template generates no tests/ folder")
@@ -227,6 +246,7 @@ def check(spec: str, *, values: Mapping[str, str] | None = None, run_tests: bool
             steps.append(Step(name="render", status="fail", detail=exc.one_line()))
             return CheckReport(source=source.display(), version=version, steps=tuple(steps))
         steps += lint(project)
+        steps.append(readiness(project))
         steps.append(project_tests(project) if run_tests else Step(name="tests", status="skip", detail="--no-tests"))
         steps.append(rehearse_update(source, answers, work, trust=trust))
         return CheckReport(source=source.display(), version=version, steps=tuple(steps))
