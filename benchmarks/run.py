@@ -1,6 +1,6 @@
 """Side-by-side benchmarks of Shipyard against the tools it is measured by (not part of the tests).
 
-    python benchmarks/run.py                 # all: cli adopt update fleet serve  (make bench)
+    python benchmarks/run.py                 # all: cli adopt update fleet doctor serve  (make bench)
     python benchmarks/run.py cli adopt       # a subset, by name
     python benchmarks/run.py --no-docs serve # do not touch docs/benchmarks.md
 
@@ -27,6 +27,7 @@ from typing import Any
 
 import bench_adopt
 import bench_cli
+import bench_doctor
 import bench_fleet
 import bench_serve
 import bench_update
@@ -38,6 +39,7 @@ BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
     "serve": bench_serve.run,
     "update": bench_update.run,
     "fleet": bench_fleet.run,
+    "doctor": bench_doctor.run,
 }
 RESULTS = ROOT / ".bench" / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -114,6 +116,11 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
     if fleet:
         rows.append([f"`fleet status`, {fleet['projects']} projects", f"{num(fleet['projects_per_s'], '.0f')} projects/s",
                      "(no other tool)", "", "", ""])
+    doctor = results.get("doctor")
+    if doctor:
+        big = doctor["sizes"][-1]
+        rows.append([f"`doctor`, {big['notebooks']:,} notebooks / {big['files']:,} files", secs(big["median_s"]),
+                     "(no other tool)", "", "", ""])
     serve = results.get("serve")
     if serve:
         batch_label = f"{serve['batch']['rows_per_request']}-row"
@@ -180,6 +187,17 @@ def details(results: dict[str, Any]) -> str:
         parts.append(f"**Fleet status** ({fleet['runs']} runs, measured {fleet['measured_at']}): "
                      f"{fleet['projects']} projects in {secs(fleet['median_s'])} (median; fastest "
                      f"{secs(fleet['min_s'])}), one template source asked for its tags once.")
+    doctor = results.get("doctor")
+    if doctor:
+        fit = doctor["fit"]
+        rows = [[f"{r['notebooks']:,}", f"{r['files']:,}", secs(r["median_s"]), num(r["notebooks_per_s"], ".0f")]
+                for r in doctor["sizes"]]
+        parts.append(f"**Doctor** (`shipyard doctor --format json`, whole command, median of {doctor['runs']} runs, "
+                     f"measured {doctor['measured_at']}):\n\n"
+                     + markdown_table(["Notebooks", "Files", "Time", "Notebooks/s"], rows)
+                     + f"\n\nLeast-squares line: {num(fit['intercept_s'], '.2f')} s + "
+                     f"{num(fit['per_notebook_ms'], '.2f')} ms per notebook, R² {num(fit['r2'], '.4f')} "
+                     "(linear growth).")
     serve = results.get("serve")
     if serve:
         s = serve["setup_s"]
