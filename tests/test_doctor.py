@@ -120,6 +120,25 @@ def test_the_example_scores_low_before_adopt_and_higher_after(before_after) -> N
                                             for k in (*FAMILIES, "ml_test_score")}
 
 
+# The bundled example, family by family: what its own files earn, and what adoption adds. A change to the
+# template or a check that moves these numbers must say so here.
+EXAMPLE_BEFORE = {"data": 0.0, "model": 0.5, "infrastructure": 0.5, "monitoring": 0.0, "ml_test_score": 0.0,
+                  "governance": 0.0, "delivery": 0.0}
+EXAMPLE_DELTA = {"data": 3.5, "model": 3.0, "infrastructure": 5.5, "monitoring": 7.0, "ml_test_score": 3.5,
+                 "governance": 36.4, "delivery": 100.0}
+
+
+def test_the_example_gains_exactly_these_points_per_family(before_after) -> None:
+    _, before, after, report = before_after
+    assert before["scores"] == EXAMPLE_BEFORE
+    # model 0.5: the notebooks are in git (model-1, by hand); infrastructure 0.5: seeds and pins (infra-1)
+    partial_before = {c["id"] for c in before["checks"] if c["result"] == "partial"}
+    assert partial_before == {"model-1", "infra-1"}
+    assert report["readiness"]["delta"] == EXAMPLE_DELTA
+    assert after["band"] == ("Strong levels of automated testing and monitoring, appropriate for "
+                             "mission-critical systems.")
+
+
 def test_adoption_md_records_readiness_before_and_after(before_after) -> None:
     repo, before, after, _ = before_after
     text = (repo / "ADOPTION.md").read_text(encoding="utf-8")

@@ -54,7 +54,7 @@ def churn(tmp_path_factory):
 def test_help_lists_the_commands(churn):
     proc = churn.run("--help")
     assert proc.returncode == 0
-    for cmd in ("train", "promote", "rollback", "serve", "predict", "check-data", "drift", "check-ownership"):
+    for cmd in ("train", "promote", "rollback", "serve", "predict", "check-data", "drift", "check-ownership", "report"):
         assert cmd in proc.stdout
 
 
@@ -122,8 +122,14 @@ def test_serve_predict_validate_and_metrics(churn):
     assert "churn_demo_prediction_request_duration_seconds_bucket" in metrics
     assert "churn_demo_non_finite_predictions_total 0.0" in metrics
     assert "churn_demo_model_info{" in metrics
-    log = (churn.root / "logs" / "predictions.jsonl").read_text().splitlines()
-    assert len(log) == 1 and json.loads(log[0])["model_version"] == "2"
+    log = [json.loads(line) for line in (churn.root / "logs" / "predictions.jsonl").read_text().splitlines()]
+    assert [(e["status"], e["rows"]) for e in log] == [("success", 2), ("invalid", 2), ("invalid", 1), ("invalid", 0)]
+    assert {e["model_version"] for e in log} == {"2"} and all(e["duration_ms"] > 0 for e in log)
+    assert log[0]["predictions"] == body["predictions"] and len(log[0]["records"]) == 2
+    assert log[1]["violations"] == [{"column": "tenure", "rule": "type", "count": 1}] and "records" not in log[1]
+    assert {(v["column"], v["rule"]) for v in log[2]["violations"]} >= {("plan", "required"),
+                                                                         ("monthly_charges", "required")}
+    assert log[3]["violations"] == [{"column": None, "rule": "schema", "count": 1}]
 
 
 def test_serve_concurrent_requests_get_their_own_predictions(churn, monkeypatch):

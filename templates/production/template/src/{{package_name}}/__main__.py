@@ -20,7 +20,13 @@ COMMANDS = {
     "check-data": "check a data file (default: the training data) against the data contract",
     "drift": "PSI drift of a data file (and its predictions) against the champion's training profile",
     "check-ownership": "check OWNERSHIP.yaml has real owners (required once lifecycle is production)",
+    "report": "usage, invalid inputs, latency, drift, models and the success metrics' 30/60/90-day status",
 }
+REPORT_EPILOG = """\
+Reads the prediction log (and its rotated backups), the registry, reports/drift_report.json and
+OWNERSHIP.yaml's success_metrics. --since and --until take an ISO date (00:00 UTC) or date-time;
+--since also takes Nd, Nh or Nw before --until. Exit 2 when there is no prediction log.
+"""
 TRAIN_EPILOG = """\
 The notebook's code runs in a scratch copy of the project, in the copy of the notebook's folder (as in
 Jupyter); nothing it writes reaches the project. Progress is shown per cell.
@@ -67,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-dir", default=None, help="where drift_report.md/.html go (default: reports/)")
     p = sub.add_parser("check-ownership", help=COMMANDS["check-ownership"], description=COMMANDS["check-ownership"])
     p.add_argument("--file", default=None, help="OWNERSHIP.yaml path")
+    p = sub.add_parser("report", help=COMMANDS["report"], description=COMMANDS["report"], epilog=REPORT_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--since", default="7d", metavar="WHEN",
+                   help="start of the window: Nd, Nh, Nw before --until, or YYYY-MM-DD (default: 7d)")
+    p.add_argument("--until", default=None, metavar="WHEN", help="end of the window (default: now)")
+    p.add_argument("--format", choices=("markdown", "html", "json"), default="markdown",
+                   help="markdown (default), html (one self-contained file with plots) or json")
+    p.add_argument("--output", "-o", default=None, metavar="FILE", help="write the report here (default: stdout)")
+    p.add_argument("--log", default=None, metavar="FILE",
+                   help="prediction log (default: the service's, logs/predictions.jsonl)")
+    p.add_argument("--drift-report", default=None, metavar="FILE",
+                   help="drift_report.json to show (default: reports/drift_report.json)")
     return parser
 
 
@@ -143,7 +161,7 @@ def _drift(args) -> int:
         print(f"  {r['feature']:<30} PSI {r['psi']:>8.4f}  {r['status']}")
     alerts, warns = result.alerts(), result.warnings()
     print(f"drift: {len(alerts)} alert(s), {len(warns)} warning(s) over {len(result.rows)} column(s); "
-          f"reports: {result.md_path}, {result.html_path}")
+          f"reports: {result.md_path}, {result.html_path}, {result.json_path}")
     if alerts:
         print(f"ALERT: PSI >= {thresholds()[1]} for {', '.join(alerts)}")
         return 1
@@ -165,6 +183,27 @@ def _ownership(args) -> int:
     else:
         print(f"ownership: warning - placeholders (fill before lifecycle: production):\n{listing}")
     return 0 if result.ok else 1
+
+
+def _report(args) -> int:
+    from pathlib import Path
+
+    from .report import build
+    from .report_render import render
+
+    report = build(since=args.since, until=args.until, log_path=args.log, drift_path=args.drift_report)
+    text = render(report, args.format)
+    if not args.output:
+        print(text, end="")
+        return 0
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    req = report["requests"]
+    print(f"report: {out} ({req['total']} request(s) from {report['window']['since']} to {report['window']['until']}"
+          + (f"; {report['log']['skipped_lines']} unreadable log line(s) skipped" if report["log"]["skipped_lines"]
+             else "") + ")")
+    return 0
 
 
 def _example(args) -> int:
@@ -206,7 +245,8 @@ def _rollback(args) -> int:
 
 
 HANDLERS = {"train": _train, "promote": _promote, "rollback": _rollback, "serve": _serve, "predict": _predict,
-            "request-example": _example, "check-data": _check_data, "drift": _drift, "check-ownership": _ownership}
+            "request-example": _example, "check-data": _check_data, "drift": _drift, "check-ownership": _ownership,
+            "report": _report}
 
 
 #: What each command imports from the project's dependencies; checked before it starts (a missing one
@@ -214,7 +254,7 @@ HANDLERS = {"train": _train, "promote": _promote, "rollback": _rollback, "serve"
 NEEDS = {"train": ("pandas", "sklearn", "mlflow"), "promote": ("mlflow",), "rollback": ("mlflow",),
          "serve": ("pandas", "mlflow", "fastapi", "uvicorn"), "predict": ("pandas", "mlflow"),
          "request-example": ("pandas", "mlflow"), "check-data": ("pandas", "yaml"), "drift": ("pandas", "yaml"),
-         "check-ownership": ("yaml",)}
+         "check-ownership": ("yaml",), "report": ("yaml",)}  # report reads the registry when mlflow is there
 DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "mlflow": "mlflow-skinny"}
 
 

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from . import metrics
 from . import settings as S
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,13 @@ MAX_BATCH_WAIT_MS = 1.5  # collection window under load only (`<PKG>_MAX_BATCH_W
 
 
 class _Job:
-    __slots__ = ("predictor", "records", "future")
+    __slots__ = ("predictor", "records", "future", "start")
 
-    def __init__(self, predictor: Any, records: list, future: asyncio.Future) -> None:
+    def __init__(self, predictor: Any, records: list, future: asyncio.Future, start: float) -> None:
         self.predictor = predictor
         self.records = records
         self.future = future
+        self.start = start  # time.perf_counter() when the request arrived
 
 
 class Batcher:
@@ -86,13 +88,26 @@ class Batcher:
             if pool is not None:
                 pool.shutdown(wait=True)
 
-    async def submit(self, predictor: Any, records: list) -> dict[str, Any]:
-        """The answer for one validated request (see Predictor.score); raises what the model raised."""
+    async def submit(self, predictor: Any, records: list, start: float | None = None) -> dict[str, Any]:
+        """The answer for one validated request (see Predictor.score); raises what the model raised.
+
+        `start` (time.perf_counter() at the request's arrival) gives the logged duration."""
         self.start()
         future = self.loop.create_future()
-        self.queue.append(_Job(predictor, records, future))
+        self.queue.append(_Job(predictor, records, future, time.perf_counter() if start is None else start))
         self.wakeup.set()
         return await future
+
+    def write_log(self, prediction_log: Any, entries: list[dict[str, Any]]) -> None:
+        """Write prediction-log entries in the log thread (at once when the batcher is not running)."""
+        pool = self.log_pool
+        if pool is not None:
+            try:
+                pool.submit(prediction_log.write_many, entries)
+                return
+            except RuntimeError:  # shutting down
+                pass
+        prediction_log.write_many(entries)
 
     def _take(self) -> list[_Job]:
         """The queued jobs of one model call: the first, then more up to max_rows rows, one predictor."""
@@ -167,7 +182,8 @@ class Batcher:
 
     def _answer(self, predictor: Any, jobs: list[_Job], answers: list[dict[str, Any]]) -> None:
         entries = []
-        ts = time.time()
+        ts = metrics.now()
+        done = time.perf_counter()
         for job, answer in zip(jobs, answers, strict=True):
             if job.future.done():  # the client went away: not answered, not logged
                 continue
@@ -176,7 +192,10 @@ class Batcher:
                 entries.append(
                     {
                         "ts": ts,
+                        "status": "success",
                         "model_version": predictor.version,
+                        "rows": len(job.records),
+                        "duration_ms": round((done - job.start) * 1000, 3),
                         "records": job.records,
                         "predictions": answer["predictions"],
                     }

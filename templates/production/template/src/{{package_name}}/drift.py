@@ -6,6 +6,11 @@ Profile (JSON, written at training time next to the model):
   categorical       -> ``categories``: {value: proportion}, plus ``__unseen__`` (0 in the reference)
                        and ``__missing__``.
 PSI = sum((cur - ref) * ln(cur / ref)) with proportions floored at EPS; warn at 0.10, alert at 0.25.
+
+Reports (`drift FILE`): drift_report.md, drift_report.html and drift_report.json, the one `report`
+reads: {"version": 1, "generated", "source", "model_version", "thresholds": {"warn", "alert"},
+"status": worst of the features' ("ok" | "warn" | "alert"), "features": [{"feature", "kind", "psi"
+(null for a column missing from the data), "status", "note"}]}, highest PSI first.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -233,6 +239,13 @@ def write_reports(rows, out_dir: Path, *, source: str, model_version: str, max_p
     md += [f"| {r['feature']} | {r['kind']} | {fmt(r['psi'])} | {r['status']} | {r['note']} |" for r in rows]
     md_path = out_dir / "drift_report.md"
     md_path.write_text("\n".join(md) + "\n", encoding="utf-8")
+    worst = max((r["status"] for r in rows), key=("ok", "warn", "alert").index, default="ok")
+    summary = {"version": 1, "generated": now, "source": source, "model_version": model_version,
+               "thresholds": {"warn": warn, "alert": alert}, "status": worst,
+               "features": [{"feature": r["feature"], "kind": r["kind"],
+                             "psi": None if math.isinf(r["psi"]) else round(r["psi"], 6), "status": r["status"],
+                             "note": r["note"]} for r in rows]}
+    (out_dir / "drift_report.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     colour = {"ok": "#2e7d32", "warn": "#ef6c00", "alert": "#c62828"}
     body = [
         f"<h1>Drift report: {html.escape(S.PACKAGE)}</h1>",

@@ -3,19 +3,37 @@
 Metric names follow Prometheus conventions (`<package>_prediction_requests_total{model_version,status}`,
 `<package>_prediction_request_duration_seconds`, `<package>_input_validation_failures_total{column,rule}`,
 `<package>_model_info`); the exposition passes `promtool check metrics`. The prediction log is
-append-only JSON lines, rotated by size, written by its own thread.
+append-only JSON lines, rotated by size, written by its own thread. One line per /predict request:
+
+  ts            seconds since the epoch, from `now()` (the service's one clock)
+  status        "success" | "invalid" | "error" (a line without it, from an older log: success)
+  model_version the version that answered
+  rows          rows in the request
+  duration_ms   from the request's arrival to its answer
+  records, predictions   success only: the rows and the model's answers
+  violations    invalid only: [{"column", "rule", "count"}], count = rows that broke the rule; the
+                rows themselves are not logged (a malformed body: column null, rule "schema")
+  error         error only: the exception's type
+
+`report` (usage.py) reads it back, rotated backups included.
 """
 
 import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from . import settings as S
 
 log = logging.getLogger(__name__)
+
+
+def now() -> float:
+    """The prediction log's clock, seconds since the epoch: the one place the service reads the time."""
+    return time.time()
 
 
 class PredictionLog:

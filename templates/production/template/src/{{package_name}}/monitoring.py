@@ -22,6 +22,11 @@ class DriftResult:
     model_version: str
     scoring_error: str = ""
 
+    @property
+    def json_path(self) -> Path:
+        """drift_report.json, what `report` reads (next to the other two)."""
+        return self.md_path.with_name("drift_report.json")
+
     def alerts(self) -> list[str]:
         return [r["feature"] for r in self.rows if r["status"] == "alert"]
 

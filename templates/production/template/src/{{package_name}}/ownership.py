@@ -10,7 +10,7 @@ from . import settings as S
 
 PLACEHOLDERS = ("todo", "tbd", "example.com", "example.org", "changeme", "fixme", "xxx", "<")
 # Fields whose values must be real once lifecycle is production.
-CHECKED = ("owners", "on_call", "escalation", "review_date")
+CHECKED = ("owners", "business_process", "accountability", "on_call", "escalation", "maintenance", "review_date")
 
 
 def load_ownership(path: Path) -> dict[str, Any] | None:
@@ -34,7 +34,7 @@ def is_placeholder(value: Any) -> bool:
 
 
 def placeholder_fields(data: dict[str, Any]) -> list[str]:
-    """Dotted paths of empty or placeholder values under owners / on_call / escalation."""
+    """Dotted paths of empty or placeholder values under the sections of CHECKED."""
     found: list[str] = []
 
     def walk(value: Any, path: str) -> None:

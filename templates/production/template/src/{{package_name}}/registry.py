@@ -4,10 +4,14 @@
   ``<root>/mlartifacts`` (set explicitly on the experiment when it is created).
 - Registered model name: the package name. No stages: aliases ``challenger`` and ``champion``.
 - Champion history: registered-model tag ``champion_history`` (JSON list of previous versions).
+- Champion events: registered-model tag ``champion_events``, a JSON list, oldest first, of
+  ``{"ts": ISO 8601 UTC, "action": "promote" | "rollback", "version": new champion, "from": old or null}``
+  (the newest that fit in 5000 characters): what `report` lists as promotions and rollbacks.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import tempfile
@@ -20,6 +24,8 @@ from .models import PROFILE_FILE, Bundle
 CHALLENGER = "challenger"
 CHAMPION = "champion"
 HISTORY_TAG = "champion_history"
+EVENTS_TAG = "champion_events"
+MAX_TAG_CHARS = 5000  # what older MLflow servers allow in a registered-model tag
 
 
 def client(settings: S.Settings):
@@ -153,6 +159,26 @@ def _history(c, name: str) -> list[str]:
         return []
 
 
+def champion_events(registered_model) -> list[dict]:
+    """The registered model's promotions and rollbacks, oldest first (see EVENTS_TAG)."""
+    try:
+        events = json.loads((registered_model.tags or {}).get(EVENTS_TAG, "[]"))
+    except ValueError:
+        return []
+    return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+
+
+def _record_event(c, name: str, action: str, version, previous) -> None:
+    events = champion_events(c.get_registered_model(name))
+    events.append({"ts": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017
+                   "action": action, "version": str(version), "from": str(previous) if previous else None})
+    text = json.dumps(events)
+    while len(text) > MAX_TAG_CHARS and len(events) > 1:
+        events.pop(0)
+        text = json.dumps(events)
+    c.set_registered_model_tag(name, EVENTS_TAG, text)
+
+
 def gate() -> tuple[str, float]:
     """Primary metric and floor: OWNERSHIP.yaml `model:` wins over the adoption answers."""
     metric, floor = S.PRIMARY_METRIC, S.METRIC_FLOOR
@@ -223,6 +249,7 @@ def promote(settings: S.Settings | None = None, echo=lambda text: None) -> int:
         c.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history[-50:]))
     c.set_registered_model_alias(name, CHAMPION, challenger.version)
     c.set_model_version_tag(name, challenger.version, "promoted_from", str(champion.version) if champion else "")
+    _record_event(c, name, "promote", challenger.version, champion.version if champion else None)
     echo(
         f"promoted: {name} v{challenger.version} is now the champion"
         + (f" (was v{champion.version})" if champion else "")
@@ -249,6 +276,7 @@ def rollback(settings: S.Settings | None = None, echo=lambda text: None) -> int:
     c.set_registered_model_alias(name, CHAMPION, previous)
     c.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history))
     c.set_model_version_tag(name, champion.version, "rolled_back", "true")
+    _record_event(c, name, "rollback", previous, champion.version)
     echo(f"rolled back: {name} champion v{champion.version} -> v{previous}")
     return 0
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import settings as S
 from .batching import Batcher, max_batch_rows, max_batch_wait
-from .metrics import Metrics, PredictionLog
+from .metrics import Metrics, PredictionLog, now
 
 logger = logging.getLogger(__name__)
 THREADPOOL_ROWS = 256  # bigger requests are validated off the event loop
@@ -201,6 +201,16 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
         ]
     }
 
+    def refused(p: Predictor, status: str, start: float, rows: int, **extra: Any) -> None:
+        """Count an invalid or failed request and log it (its rules or error, not its rows)."""
+        elapsed = time.perf_counter() - start
+        p.metrics.request(p.version, status).inc()
+        p.metrics.duration.observe(elapsed)
+        if p.log.enabled:
+            entry = {"ts": now(), "status": status, "model_version": p.version, "rows": rows,
+                     "duration_ms": round(elapsed * 1000, 3), **extra}
+            batcher.write_log(p.log, [entry])
+
     @app.post("/predict")
     async def predict(request: Request):
         start = time.perf_counter()
@@ -213,25 +223,25 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
             body = None
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list) or not records:
-            p.metrics.request(p.version, "invalid").inc()
-            p.metrics.duration.observe(time.perf_counter() - start)
+            refused(p, "invalid", start, 0, violations=[{"column": None, "rule": "schema", "count": 1}])
             return as_json(schema_error, 422)
         try:
             if len(records) >= THREADPOOL_ROWS:
                 errors = await run_in_threadpool(p.validate, records)
             else:
                 errors = p.validate(records)
-            result = None if errors else await batcher.submit(p, records)
+            result = None if errors else await batcher.submit(p, records, start)
         except Exception as exc:
-            p.metrics.request(p.version, "error").inc()
-            p.metrics.duration.observe(time.perf_counter() - start)
             logger.error("prediction failed: %r", exc)
+            refused(p, "error", start, len(records), error=type(exc).__name__)
             return as_json({"detail": f"prediction failed: {type(exc).__name__}"}, 500)
         if errors:
+            broken: dict[tuple[str, str], set] = {}
             for e in errors:
                 p.metrics.validation.labels(column=str(e["column"]), rule=str(e["rule"])).inc()
-            p.metrics.request(p.version, "invalid").inc()
-            p.metrics.duration.observe(time.perf_counter() - start)
+                broken.setdefault((str(e["column"]), str(e["rule"])), set()).add(e.get("row"))
+            violations = [{"column": c, "rule": r, "count": len(rows)} for (c, r), rows in broken.items()]
+            refused(p, "invalid", start, len(records), violations=violations)
             return as_json({"detail": errors[:1000]}, 422)
         p.metrics.rows.inc(len(records))
         p.metrics.request(p.version, "success").inc()
