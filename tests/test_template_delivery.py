@@ -218,6 +218,14 @@ def test_gitlab_ci_matches_its_schema(rendered: dict[str, Path], name: str) -> N
     assert proc.returncode == 0, show(proc)
 
 
+@pytest.mark.parametrize("name", gitlab_sets())
+def test_gitlab_ci_gates_on_readiness_and_keeps_the_report(rendered: dict[str, Path], name: str) -> None:
+    job = load_yaml(rendered[name] / ".gitlab-ci.yml")["readiness"]
+    assert job["stage"] == "test" and job["variables"]["SHIPYARD_REQUIREMENT"].startswith("shipyard==")
+    assert any(line.startswith("shipyard doctor . ") for line in job["script"])
+    assert job["artifacts"]["when"] == "always" and job["artifacts"]["paths"] == ["shipyard-doctor.md"]
+
+
 @pytest.mark.parametrize("name", list(ANSWER_SETS))
 def test_compose_matches_the_compose_spec(rendered: dict[str, Path], name: str) -> None:
     proc = run(
