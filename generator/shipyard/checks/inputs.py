@@ -347,13 +347,16 @@ def load_yaml(rel: str, text: str) -> YamlDoc:
     """Parse with the safe loader and record the line of each mapping key and list item."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when PyYAML has it: ~10x faster
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()  # parsed once: the lines come from the nodes, the data from them too
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         return YamlDoc(path=rel, data=None, lines={}, error=f"line {mark.line + 1}: {problem}" if mark else problem)
+    finally:
+        loader.dispose()
     lines: dict[tuple[object, ...], int] = {}
 
     def walk(n: Any, prefix: tuple[object, ...]) -> None:
