@@ -350,3 +350,14 @@ def test_a_notebook_counts_by_its_code_cells_and_a_comment_is_not_a_practice(tmp
     assert row.outcome.result.value == "partial"
     (ev,) = row.outcome.evidence
     assert (ev.path, ev.cell, ev.line) == ("a.ipynb", 3, 1) and ev.where() == "a.ipynb, cell 3, line 1"
+
+
+def test_a_project_in_a_monorepo_folder_is_under_version_control(tmp_path: Path) -> None:
+    sub = tmp_path / "mono" / "models" / "churn"
+    sub.mkdir(parents=True)
+    (sub / "train.py").write_text("print(1)\n")
+    (row,) = audit(sub, DoctorConfig(select=("model-1",), plugins=False)).results
+    assert row.outcome.result.value == "fail" and "not a git repository" in row.outcome.message
+    subprocess.run(["git", "init", "-q", str(tmp_path / "mono")], check=True)
+    (row,) = audit(sub, DoctorConfig(select=("model-1",), plugins=False)).results
+    assert row.outcome.result.value == "partial"

@@ -14,7 +14,7 @@ F = "model"
 @check("model-1", family=F, title="Model specs are reviewed and submitted")
 def reviewed(root: Path, repo: Repo, workflows: list[Workflow]) -> Outcome:
     """The model's code is in version control, changes go through review (CODEOWNERS) and CI runs on pull requests."""
-    if not (root / ".git").exists():
+    if not any((folder / ".git").exists() for folder in (root, *root.parents)):  # a monorepo folder counts
         return failed("the folder is not a git repository", fix="git init; commit the notebooks and the code")
     owners = next((p for p in ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS") if repo.exists(p)), None)
     on_pr = first(wf.find(r"pull_request\b|merge_request") for wf in workflows if wf.on_change)
