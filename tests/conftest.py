@@ -37,6 +37,28 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["SHIPYARD_CACHE_DIR"] = old
 
 
+@pytest.fixture(autouse=True)
+def _config_per_test() -> Iterator[None]:
+    """A test that trusts template sources (:func:`trust_sources`) does so for itself only."""
+    saved = os.environ.get("SHIPYARD_CONFIG")
+    yield
+    if saved is not None:
+        os.environ["SHIPYARD_CONFIG"] = saved
+
+
+def trust_sources(*sources: Path) -> Path:
+    """Trust these template sources for the rest of the test, as a platform team's config does (cookiecutter
+    templates, which render without a sandbox, need it)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="shipyard-config-"))
+    config = folder / "config.toml"
+    quoted = ", ".join(json.dumps(str(Path(s).resolve()) + "/") for s in sources)
+    config.write_text(f"trusted = [{quoted}]\n", encoding="utf-8")
+    os.environ["SHIPYARD_CONFIG"] = str(config)
+    return config
+
+
 def git(root: Path, *args: str) -> str:
     done = subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=root, capture_output=True,
                           text=True, env={**os.environ, **GIT_ENV}, check=True)

@@ -69,7 +69,10 @@ def _as_cookiecutter(files: dict[str, str]) -> dict[str, str]:
 
 
 def cookiecutter_template(repo: Path) -> Path:
-    """:func:`tagged_template`'s cases as a cookiecutter template, tagged v1 and v2."""
+    """:func:`tagged_template`'s cases as a cookiecutter template, tagged v1 and v2, trusted for the test."""
+    from conftest import trust_sources
+
+    trust_sources(repo)
     repo.mkdir(parents=True)
     write(repo, {"cookiecutter.json": '{"name": "demo"}', **_as_cookiecutter(V1)})
     make_repo(repo)

@@ -5,10 +5,11 @@ by cookiecutter from a template in a real git repository tagged v1 and v2."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
-from conftest import copy_example, git, make_repo, shipyard, snapshot
+from conftest import copy_example, git, make_repo, shipyard, snapshot, trust_sources
 from template_fixtures import LINES, text, write
 
 COOKIE_V1 = {
@@ -33,6 +34,7 @@ def cookie_template(tmp_path: Path) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "v2")
     git(repo, "tag", "v2")
+    trust_sources(repo)  # cookiecutter renders without a sandbox: only a trusted source renders
     return repo
 
 
@@ -87,12 +89,33 @@ def test_hooks_are_refused_without_trust_and_run_with_it(cookie_template, tmp_pa
     write(cookie_template, {"hooks/post_gen_project.py": "open('HOOK_RAN', 'w').write('yes')\n"})
     git(cookie_template, "add", "-A")
     git(cookie_template, "commit", "-q", "-m", "a hook")
+    os.environ["SHIPYARD_CONFIG"] = str(tmp_path / "no-config.toml")  # not trusted any more
     refused = shipyard("new", "hooked", "--template", f"{cookie_template}@HEAD", cwd=tmp_path)
     assert refused.returncode == 6 and "post_gen_project.py" in refused.stderr and "--trust" in refused.stderr
     assert not (tmp_path / "hooked").exists()
     trusted = shipyard("new", "hooked", "--template", f"{cookie_template}@HEAD", "--trust", cwd=tmp_path)
     assert trusted.returncode == 0, trusted.stderr
     assert (tmp_path / "hooked" / "HOOK_RAN").read_text(encoding="utf-8") == "yes"
+
+
+def test_an_untrusted_cookiecutter_template_is_refused_before_its_jinja_runs(cookie_template, tmp_path):
+    """Cookiecutter's Jinja is not sandboxed: an expression in a file runs code; a name can point outside."""
+    canary = tmp_path / "pwned"
+    payload = ("{{ self.__init__.__globals__.__builtins__.__import__('os').system('touch " + str(canary) + "') }}")
+    write(cookie_template, {"{{cookiecutter.repo_name}}/evil.txt": payload + "\n",
+                            "{{cookiecutter.repo_name}}/{{ '../../escaped' }}.txt": "outside\n"})
+    git(cookie_template, "add", "-A")
+    git(cookie_template, "commit", "-q", "-m", "hostile")
+    os.environ["SHIPYARD_CONFIG"] = str(tmp_path / "no-config.toml")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    refused = shipyard("new", "hostile", "--template", f"{cookie_template}@HEAD", cwd=tmp_path)
+    assert refused.returncode == 6
+    assert refused.stderr.count("\n") == 1 and "without a sandbox" in refused.stderr and "--trust" in refused.stderr
+    assert not canary.exists() and sorted(p.name for p in tmp_path.iterdir()) == before
+    repo = copy_example(tmp_path / "repo")
+    snap = snapshot(repo)
+    adopted = shipyard("adopt", repo, "--yes", "--template", f"{cookie_template}@HEAD")
+    assert adopted.returncode == 6 and snapshot(repo) == snap and not canary.exists()
 
 
 def test_adopt_with_a_cookiecutter_template_writes_its_files_and_keeps_the_notebooks(cookie_template, tmp_path):

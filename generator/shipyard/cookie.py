@@ -2,8 +2,10 @@
 templates are, with its answers recorded in ``.cruft.json`` (cruft's format) so that ``update`` can
 replay them on the old and the new version and merge 3-way.
 
-Hooks (``hooks/pre_gen_project.py``, ``post_gen_project.py``) run code on the user's machine: they are
-refused before anything is rendered unless the source is trusted (``--trust``).
+Hooks (``hooks/pre_gen_project.py``, ``post_gen_project.py``) run code on the user's machine, and
+cookiecutter's Jinja is not sandboxed (a template expression can run code; a file name can point outside
+the project): a cookiecutter template is refused before anything is rendered unless its source is trusted
+(``--trust``, or a prefix in the config's ``trusted``).
 """
 
 from __future__ import annotations
@@ -99,6 +101,13 @@ def render(location: str, recorded_location: str, ref: str | None, answers: Mapp
             names = ", ".join(sorted(p.name for p in hooks.iterdir() if p.is_file()))
             raise TemplateError(f"template {recorded_location} wants to run hooks on this machine ({names})",
                                 hint="read the hooks, then pass --trust if you accept that")
+        if not trust:
+            # cookiecutter renders with a plain (unsandboxed) Jinja environment and writes where a rendered
+            # file name points: any cookiecutter template can run code and write outside the project
+            raise TemplateError(f"template {recorded_location} is a cookiecutter template: cookiecutter renders "
+                                "without a sandbox, so its templates run with your permissions",
+                                hint="read the template, then pass --trust, or trust its source in the "
+                                     "config (trusted = [...], see docs/platform-teams.md)")
         known = questions(folder)
         extra = {k: v for k, v in answers.items() if k in known}
         out = Path(tmp) / "out"
