@@ -46,14 +46,14 @@ def test_a_trusted_prefix_in_the_user_config_lets_hooks_run_without_trust(tmp_pa
     make_repo(template)
     config = tmp_path / "config.toml"
     refused = run("new", "a", "--template", template, cwd=tmp_path, config=config)
-    assert refused.returncode == 6 and "--trust" in refused.stderr
+    assert refused.returncode == 7 and "--trust" in refused.stderr
     config.write_text(f'trusted = ["{tmp_path / "platform"}"]\n', encoding="utf-8")
     done = run("new", "b", "--template", template, cwd=tmp_path, config=config)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "b" / "HOOK_RAN").is_file()
     # a prefix is whole path segments: a sibling folder that merely starts the same is not trusted
     config.write_text(f'trusted = ["{tmp_path / "plat"}"]\n', encoding="utf-8")
-    assert run("new", "c", "--template", template, cwd=tmp_path, config=config).returncode == 6
+    assert run("new", "c", "--template", template, cwd=tmp_path, config=config).returncode == 7
 
 
 def test_a_broken_config_is_one_line_naming_the_file(tmp_path):

@@ -91,7 +91,7 @@ def test_hooks_are_refused_without_trust_and_run_with_it(cookie_template, tmp_pa
     git(cookie_template, "commit", "-q", "-m", "a hook")
     os.environ["SHIPYARD_CONFIG"] = str(tmp_path / "no-config.toml")  # not trusted any more
     refused = shipyard("new", "hooked", "--template", f"{cookie_template}@HEAD", cwd=tmp_path)
-    assert refused.returncode == 6 and "post_gen_project.py" in refused.stderr and "--trust" in refused.stderr
+    assert refused.returncode == 7 and "post_gen_project.py" in refused.stderr and "--trust" in refused.stderr
     assert not (tmp_path / "hooked").exists()
     trusted = shipyard("new", "hooked", "--template", f"{cookie_template}@HEAD", "--trust", cwd=tmp_path)
     assert trusted.returncode == 0, trusted.stderr
@@ -109,13 +109,13 @@ def test_an_untrusted_cookiecutter_template_is_refused_before_its_jinja_runs(coo
     os.environ["SHIPYARD_CONFIG"] = str(tmp_path / "no-config.toml")
     before = sorted(p.name for p in tmp_path.iterdir())
     refused = shipyard("new", "hostile", "--template", f"{cookie_template}@HEAD", cwd=tmp_path)
-    assert refused.returncode == 6
+    assert refused.returncode == 7
     assert refused.stderr.count("\n") == 1 and "without a sandbox" in refused.stderr and "--trust" in refused.stderr
     assert not canary.exists() and sorted(p.name for p in tmp_path.iterdir()) == before
     repo = copy_example(tmp_path / "repo")
     snap = snapshot(repo)
     adopted = shipyard("adopt", repo, "--yes", "--template", f"{cookie_template}@HEAD")
-    assert adopted.returncode == 6 and snapshot(repo) == snap and not canary.exists()
+    assert adopted.returncode == 7 and snapshot(repo) == snap and not canary.exists()
 
 
 def test_adopt_with_a_cookiecutter_template_writes_its_files_and_keeps_the_notebooks(cookie_template, tmp_path):

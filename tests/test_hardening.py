@@ -24,3 +24,24 @@ def test_case_04_copier_is_required_at_a_release_with_the_path_and_trust_fixes()
     import copier
 
     assert Version(copier.__version__) >= Version("9.18.1")
+
+
+def test_case_06_an_untrusted_template_with_tasks_or_migrations_is_refused_with_its_own_exit_code(tmp_path) -> None:
+    from conftest import copy_example, make_repo, shipyard, snapshot
+    from template_fixtures import write
+
+    for key, body in (("_tasks", "_tasks:\n  - touch PWNED\n"),
+                      ("_migrations", "_migrations:\n  - version: v2\n    command: touch PWNED\n")):
+        template = tmp_path / key
+        write(template, {"copier.yml": "_subdirectory: template\nname:\n  type: str\n  default: demo\n" + body,
+                         "template/README.md.jinja": "# {{ name }}\n",
+                         "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n"})
+        make_repo(template)
+        repo = copy_example(tmp_path / f"repo{key}")
+        before = snapshot(repo)
+        done = shipyard("adopt", repo, "--yes", "--template", template)
+        assert done.returncode == 7, (key, done.stderr)
+        assert done.stderr.count("\n") == 1 and "--trust" in done.stderr
+        assert snapshot(repo) == before and not (repo / "PWNED").exists()
+        created = shipyard("new", "x", "--path", tmp_path / f"new{key}", "--template", template)
+        assert created.returncode == 7 and not (tmp_path / f"new{key}").exists()

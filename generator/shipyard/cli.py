@@ -84,7 +84,7 @@ def _fail(exc: Exception, as_json: bool) -> None:
 
 @app.command(epilog="Exit codes: 0 done (or nothing to do), 1 declined at the prompt, 2 bad usage, "
                     "3 not a git repo / dirty tree, 4 unreadable input, 5 unsafe path, 6 template error, "
-                    "8 write failed (rolled back), 70 internal error (a bug: please report it).")
+                    "7 untrusted template, 8 write failed (rolled back), 70 internal error (a bug: please report it).")
 def adopt(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="The notebook repo (a git work tree).")] = Path("."),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
@@ -204,7 +204,8 @@ def _print_outcome(result: AdoptResult) -> None:
 
 @app.command(epilog="Exit codes: 0 updated (or already current), 1 declined at the prompt, 2 bad usage, "
                     "3 not a git repo / dirty tree, 4 not a generated project, 5 unsafe path, 6 template error, "
-                    "8 write failed (rolled back), 9 applied with conflicts to resolve, 70 internal error.")
+                    "7 untrusted template, 8 write failed (rolled back), 9 applied with conflicts to resolve, "
+                    "70 internal error.")
 def update(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="The generated project (a git work tree).")] = Path("."),
     to: Annotated[str | None, typer.Option(
@@ -275,6 +276,7 @@ def _print_update(p, *, diff: bool) -> None:  # noqa: ANN001 - UpdatePrepared, i
 
 
 @app.command(epilog="Exit codes: 0 created, 2 bad usage (the folder exists and is not empty), 6 template error, "
+                    "7 untrusted template, "
                     "8 write failed (nothing left behind).")
 def new(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Project name; the folder ./NAME is created.")],

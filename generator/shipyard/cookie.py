@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import TemplateError
+from .errors import TemplateError, UntrustedTemplateError
 
 STATE_FILE = ".cruft.json"
 
@@ -99,12 +99,12 @@ def render(location: str, recorded_location: str, ref: str | None, answers: Mapp
         hooks = folder / "hooks"
         if hooks.is_dir() and any(p.is_file() for p in hooks.iterdir()) and not trust:
             names = ", ".join(sorted(p.name for p in hooks.iterdir() if p.is_file()))
-            raise TemplateError(f"template {recorded_location} wants to run hooks on this machine ({names})",
+            raise UntrustedTemplateError(f"template {recorded_location} wants to run hooks on this machine ({names})",
                                 hint="read the hooks, then pass --trust if you accept that")
         if not trust:
             # cookiecutter renders with a plain (unsandboxed) Jinja environment and writes where a rendered
             # file name points: any cookiecutter template can run code and write outside the project
-            raise TemplateError(f"template {recorded_location} is a cookiecutter template: cookiecutter renders "
+            raise UntrustedTemplateError(f"template {recorded_location} is a cookiecutter template: cookiecutter renders "
                                 "without a sandbox, so its templates run with your permissions",
                                 hint="read the template, then pass --trust, or trust its source in the "
                                      "config (trusted = [...], see docs/platform-teams.md)")

@@ -24,10 +24,11 @@ class ShipyardError(Exception):
         return (_rebuild, (type(self), self.message, self.hint, self.path))
 
     def one_line(self) -> str:
+        """The message and its hint on one line (a third-party message's line breaks are folded)."""
         text = self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return " ".join(text.split())
 
 
 class UsageError(ShipyardError):
@@ -64,6 +65,13 @@ class TemplateError(ShipyardError):
     """The template cannot be found, trusted or rendered."""
 
     exit_code = 6
+
+
+class UntrustedTemplateError(TemplateError):
+    """A template from a source nobody trusted wants to run code here (tasks, migrations, extensions, hooks,
+    or any cookiecutter template): refused before anything is rendered or written."""
+
+    exit_code = 7
 
 
 class ApplyError(ShipyardError):

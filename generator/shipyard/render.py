@@ -14,18 +14,21 @@ plain ``copier update`` and ``shipyard update`` can do a 3-way update later.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import TemplateError
+from .errors import TemplateError, UntrustedTemplateError
 
 BUILTIN_TEMPLATES = ("production",)
 _GIT_URL = re.compile(r"^(gh:|gl:|git\+|https?://|git@|ssh://|file://)")
@@ -291,6 +294,13 @@ def render(source: TemplateSource, answers: Mapping[str, Any], dest: Path, *, tr
         found = peek(source, (LAYER_FILE, "cookiecutter.json", "copier.yml", "copier.yaml"))
         if source.kind == "git" and "cookiecutter.json" in found and not {"copier.yml", "copier.yaml"} & set(found):
             source = replace(source, engine="cookiecutter")
+        config_text = (found.get("copier.yml") or found.get("copier.yaml") or b"").decode("utf-8", "replace")
+        if re.search(r"(?m)^_migrations\s*:", config_text) and not (trust or source.trusted):
+            # copier runs migrations only in `copier update`, unasked; Shipyard never runs them, and a
+            # template that ships them is treated as one that runs code
+            raise UntrustedTemplateError(f"template {source.display()} has _migrations: commands it would run "
+                                         "on this machine when a project is updated",
+                                         hint="read them, then pass --trust if you accept that")
         layer = parse_layer(found[LAYER_FILE], source.display()) if LAYER_FILE in found else None
         if layer is not None:
             rendered = render_layered(source, layer, answers, dest, trust=trust, depth=_depth, render_one=_render_one)
@@ -323,11 +333,16 @@ def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, 
         render_from = str(builtin_dir(source.location))
     else:
         src_path, ref, version = source.location, source.ref, source.ref or ""
+    chatter = io.StringIO()  # copier prints some notices to stderr itself: passed on only after a success
     try:
-        copier.run_copy(
-            render_from or src_path, dest, data=dict(answers), vcs_ref=None if render_from else ref,
-            defaults=True, overwrite=True, quiet=True, unsafe=trust or source.trusted, cleanup_on_error=False,
-        )
+        with contextlib.redirect_stderr(chatter):
+            copier.run_copy(
+                render_from or src_path, dest, data=dict(answers), vcs_ref=None if render_from else ref,
+                defaults=True, overwrite=True, quiet=True, unsafe=trust or source.trusted, cleanup_on_error=False,
+            )
+        for line in chatter.getvalue().splitlines():
+            if line.strip() and "No git tags found in template" not in line:  # Shipyard records HEAD itself
+                print(_scrub(line, src_path), file=sys.stderr)
         if render_from:
             _record_git_source(dest / ".copier-answers.yml", render_from, src_path, version)
         elif without_credentials(src_path) != src_path:  # a token in the URL never reaches the answers file
@@ -336,7 +351,7 @@ def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, 
                 answers_file.write_text(answers_file.read_text(encoding="utf-8").replace(
                     src_path, without_credentials(src_path)), encoding="utf-8")
     except UnsafeTemplateError as exc:
-        raise TemplateError(
+        raise UntrustedTemplateError(
             f"template {source.display()} wants to run code on this machine ({exc})",
             hint="read the template, then pass --trust if you accept that",
         ) from exc
