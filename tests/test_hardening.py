@@ -3,6 +3,9 @@ case. Cases tested elsewhere keep their tests there; this module holds the ones 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import tomllib
 import yaml
 from conftest import ROOT
@@ -45,3 +48,61 @@ def test_case_06_an_untrusted_template_with_tasks_or_migrations_is_refused_with_
         assert snapshot(repo) == before and not (repo / "PWNED").exists()
         created = shipyard("new", "x", "--path", tmp_path / f"new{key}", "--template", template)
         assert created.returncode == 7 and not (tmp_path / f"new{key}").exists()
+
+
+def test_case_02_a_template_symlink_to_a_folder_outside_is_refused_and_nothing_is_written(tmp_path) -> None:
+    import os
+
+    from conftest import copy_example, make_repo, shipyard, snapshot
+    from template_fixtures import write
+
+    outside = tmp_path / "outside"
+    (outside / "secrets").mkdir(parents=True)
+    (outside / "secrets" / "id_rsa").write_text("PRIVATE KEY\n")
+    for preserve in ("true", "false"):
+        template = tmp_path / f"tpl-{preserve}"
+        write(template, {"copier.yml": f"_subdirectory: template\n_preserve_symlinks: {preserve}\n"
+                                       "name:\n  type: str\n  default: demo\n",
+                         "template/README.md.jinja": "# {{ name }}\n",
+                         "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n"})
+        os.symlink(outside / "secrets", template / "template" / "keys")  # a folder symlink leading out
+        os.symlink(outside / "secrets" / "id_rsa", template / "template" / "key.txt")  # a file symlink
+        make_repo(template)
+        repo = copy_example(tmp_path / f"repo-{preserve}")
+        before = snapshot(repo)
+        done = shipyard("adopt", repo, "--yes", "--template", template)
+        assert done.returncode == 5, (preserve, done.stderr)
+        assert done.stderr.count("\n") == 1 and "symlink" in done.stderr.lower(), done.stderr
+        assert snapshot(repo) == before
+        assert not any("PRIVATE KEY" in v.decode(errors="replace") for v in snapshot(repo).values())
+
+
+HOSTILE_NAMES = {  # what a question's answer makes of a file or folder name `{{ target }}`
+    "parent": ("../../escaped", "{{ target }}.txt"),
+    "absolute": ("/tmp/shipyard-absolute", "{{ target }}.txt"),
+    "drive letter": ("C:", "{{ target }}/escaped.txt"),
+    "nul byte": ("a\\x00b", "{{ target }}.txt"),
+    "folder": ("../..", "{{ target }}/escaped-folder/x.txt"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_NAMES))
+def test_case_01_a_template_name_that_renders_outside_the_destination_is_refused(case, tmp_path) -> None:
+    from conftest import copy_example, make_repo, shipyard, snapshot
+    from template_fixtures import write
+
+    value, name = HOSTILE_NAMES[case]
+    template = tmp_path / "tpl"
+    write(template, {"copier.yml": f'_subdirectory: template\ntarget:\n  type: str\n  default: "{value}"\n',
+                     "template/README.md.jinja": "# {{ target }}\n",
+                     "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+                     f"template/{name}": "written outside\n"})
+    make_repo(template)
+    repo = copy_example(tmp_path / "work" / "repo")
+    before = snapshot(repo)
+    around = sorted(p.name for p in tmp_path.iterdir())
+    done = shipyard("adopt", repo, "--yes", "--template", template)
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
+    assert snapshot(repo) == before and sorted(p.name for p in tmp_path.iterdir()) == around
+    assert not (tmp_path / "work" / "escaped.txt").exists() and not Path("/tmp/shipyard-absolute.txt").exists()

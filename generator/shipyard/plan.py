@@ -96,6 +96,11 @@ def collect_staged(folder: Path) -> dict[PurePosixPath, tuple[bytes, int]]:
     files: dict[PurePosixPath, tuple[bytes, int]] = {}
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in dirnames:  # os.walk lists a folder symlink here and never descends it: refuse it too
+            if (Path(dirpath) / name).is_symlink():
+                rel = safe_relpath((Path(dirpath) / name).relative_to(folder).as_posix())
+                raise UnsafePathError(f"template produced a symlink: {rel}/",
+                                      hint="templates may only produce regular files")
         for name in filenames:
             full = Path(dirpath) / name
             rel = safe_relpath(full.relative_to(folder).as_posix())

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import TemplateError, UntrustedTemplateError
+from .errors import TemplateError, UnsafePathError, UntrustedTemplateError
 
 BUILTIN_TEMPLATES = ("production",)
 _GIT_URL = re.compile(r"^(gh:|gl:|git\+|https?://|git@|ssh://|file://)")
@@ -321,7 +321,7 @@ def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, 
         return Rendered(folder=dest, source=source, src_path=shown, version=version,
                         answers={**dict(answers), **recorded})
     import copier
-    from copier.errors import CopierError, UnsafeTemplateError
+    from copier.errors import CopierError, ForbiddenPathError, UnsafeTemplateError
 
     render_from: str | None = None
     if source.kind == "builtin":
@@ -355,9 +355,21 @@ def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, 
             f"template {source.display()} wants to run code on this machine ({exc})",
             hint="read the template, then pass --trust if you accept that",
         ) from exc
+    except ForbiddenPathError as exc:
+        raise UnsafePathError(f"template {source.display()} has a path that leads outside the template or the "
+                              f"project ({_scrub(str(exc), src_path)}: a symlink or a name rendering to ../ or "
+                              "an absolute path)", hint="templates may only produce regular files inside the "
+                                                        "project; nothing was written") from exc
     except CopierError as exc:
         raise TemplateError(f"template {source.display()} failed to render: {_scrub(str(exc), src_path)}",
                             hint="check the template and the answers") from exc
+    except ValueError as exc:
+        if "null byte" not in str(exc):
+            raise TemplateError(f"template {source.display()} failed to render: ValueError: "
+                                f"{_scrub(str(exc), src_path)}", hint="check the template and the answers") from exc
+        raise UnsafePathError(f"template {source.display()} renders a path with a NUL byte",
+                              hint="templates may only produce regular files inside the project; nothing was "
+                                   "written") from exc
     except Exception as exc:  # Jinja errors, git errors ... translated at the boundary
         raise TemplateError(f"template {source.display()} failed to render: {type(exc).__name__}: "
                             f"{_scrub(str(exc), src_path)}",
