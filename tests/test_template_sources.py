@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git, make_repo, shipyard, snapshot
-from template_fixtures import tagged_template
+from template_fixtures import tagged_template, write
 
 HOSTILE = [
     "https://github.com/org/../other/tpl.git",
@@ -71,6 +71,32 @@ def test_credentials_in_a_template_url_never_reach_the_answers_file_or_the_outpu
     assert bad.returncode == 6 and "v9" in bad.stderr
     assert "s3cr3t" not in bad.stderr + bad.stdout
     assert snapshot(repo) == before
+
+
+def test_case_07_credentials_in_a_template_url_reach_no_generated_file_report_or_log(served, tmp_path):
+    host, template = served
+    write(template, {"template/leak.txt.jinja": "{{ _copier_answers._src_path }} | {{ _copier_conf.src_path }} | "
+                                                "{{ (_copier_answers._src_path | string).split('@')[0] }}\n"})
+    git(template, "add", "-A")
+    git(template, "commit", "-q", "-m", "a template that prints its own URL")
+    git(template, "tag", "v3")
+    bare = template.parent / "tpl.git"
+    subprocess.run(["git", "-C", str(template), "push", "-q", "--tags", str(bare), "HEAD:refs/heads/main"],
+                   check=True)
+    subprocess.run(["git", "-C", str(bare), "update-server-info"], check=True)
+    url = f"http://ana:s3cr3t-token@{host}/tpl.git@v3"
+    from conftest import copy_example
+
+    repo = copy_example(tmp_path / "repo")
+    done = shipyard("adopt", repo, "--yes", "--json", "--template", url)
+    assert done.returncode == 0, done.stderr
+    assert "s3cr3t" not in done.stdout + done.stderr
+    leaked = [rel for rel, data in snapshot(repo).items() if b"s3cr3t" in data]
+    assert not leaked, leaked
+    assert (repo / "leak.txt").read_text(encoding="utf-8").startswith(f"http://{host}/tpl.git | ")
+    objects = subprocess.run(["git", "-C", str(repo), "grep", "-I", "-l", "s3cr3t", "refs/shipyard/base/root"],
+                             capture_output=True, text=True)
+    assert objects.stdout == "", "the recorded base holds the token"
 
 
 def test_update_from_a_git_url_with_a_ref(served, tmp_path):

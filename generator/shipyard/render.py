@@ -345,11 +345,8 @@ def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, 
                 print(_scrub(line, src_path), file=sys.stderr)
         if render_from:
             _record_git_source(dest / ".copier-answers.yml", render_from, src_path, version)
-        elif without_credentials(src_path) != src_path:  # a token in the URL never reaches the answers file
-            answers_file = dest / ".copier-answers.yml"
-            if answers_file.is_file():
-                answers_file.write_text(answers_file.read_text(encoding="utf-8").replace(
-                    src_path, without_credentials(src_path)), encoding="utf-8")
+        elif without_credentials(src_path) != src_path:  # a token in the URL never reaches a generated file
+            _scrub_files(dest, src_path)
     except UnsafeTemplateError as exc:
         raise UntrustedTemplateError(
             f"template {source.display()} wants to run code on this machine ({exc})",
@@ -385,6 +382,27 @@ def _render_one(source: TemplateSource, answers: Mapping[str, Any], dest: Path, 
 
 def _scrub(text: str, url: str) -> str:
     return text.replace(url, without_credentials(url))
+
+
+def _scrub_files(dest: Path, url: str) -> None:
+    """Copier hands the template its URL, credentials included (``_copier_answers._src_path``): take the URL's
+    credentials out of every rendered file, whatever the template did with them."""
+    from urllib.parse import urlsplit
+
+    userinfo = urlsplit(url).netloc.rsplit("@", 1)[0]
+    secret = userinfo.split(":", 1)[1] if ":" in userinfo else userinfo
+    pairs = [(url.encode(), without_credentials(url).encode()), (f"{userinfo}@".encode(), b"")]
+    if secret:
+        pairs.append((secret.encode(), b"***"))
+    for path in dest.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        clean = data
+        for old, new in pairs:
+            clean = clean.replace(old, new)
+        if clean != data:
+            path.write_bytes(clean)
 
 
 def _answers_file(dest: Path) -> dict[str, Any]:
