@@ -3,6 +3,7 @@ case. Cases tested elsewhere keep their tests there; this module holds the ones 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,105 @@ def test_case_01_a_template_name_that_renders_outside_the_destination_is_refused
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
     assert snapshot(repo) == before and sorted(p.name for p in tmp_path.iterdir()) == around
     assert not (tmp_path / "work" / "escaped.txt").exists() and not Path("/tmp/shipyard-absolute.txt").exists()
+
+
+BASE_COPIER = "name:\n  type: str\n  default: demo\n"
+HOSTILE_CONFIGS = {  # (copier.yml, extra template files) of templates that reach outside themselves
+    "subdirectory ..": ("_subdirectory: ..\n" + BASE_COPIER, {}),
+    "!include outside": ("_subdirectory: template\n!include ../outside.yml\n" + BASE_COPIER, {}),
+    "jinja include outside": ("_subdirectory: template\n" + BASE_COPIER,
+                              {"template/x.txt.jinja": "{% include '../../outside.yml' %}\n"}),
+    "python tag": ("_subdirectory: template\nname: !!python/object/apply:os.system ['touch PWNED']\n", {}),
+}
+
+
+@pytest.mark.parametrize("trust", [False, True], ids=["untrusted", "trusted"])
+@pytest.mark.parametrize("case", list(HOSTILE_CONFIGS))
+def test_case_04_subdirectory_includes_and_python_tags_outside_the_template_are_refused(case, trust, tmp_path):
+    from conftest import copy_example, make_repo, shipyard, snapshot
+    from template_fixtures import write
+
+    (tmp_path / "outside.yml").write_text("secret: from outside the template\n")
+    config, extra = HOSTILE_CONFIGS[case]
+    template = tmp_path / "tpl"
+    write(template, {"copier.yml": config, "template/README.md.jinja": "# {{ name }}\n",
+                     "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+                     **extra})
+    make_repo(template)
+    repo = copy_example(tmp_path / "repo")
+    before = snapshot(repo)
+    done = shipyard("adopt", repo, "--yes", "--template", template, *(["--trust"] if trust else []))
+    assert done.returncode in (5, 6), done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert snapshot(repo) == before and not (repo / "PWNED").exists() and not Path("PWNED").exists()
+    assert "from outside the template" not in done.stdout + done.stderr
+
+
+def test_case_04_a_python_tag_in_the_answers_file_is_refused_by_update(tmp_path):
+    from conftest import adopt_json, copy_example, git, shipyard, snapshot
+
+    repo = copy_example(tmp_path / "repo")
+    adopt_json(repo)
+    answers = repo / ".copier-answers.yml"
+    answers.write_text(answers.read_text() + "evil: !!python/object/apply:os.system ['touch PWNED']\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "tampered")
+    before = snapshot(repo)
+    done = shipyard("update", repo, "--yes")
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.count("\n") == 1 and ".copier-answers.yml" in done.stderr
+    assert snapshot(repo) == before and not (repo / "PWNED").exists()
+
+
+SANDBOX_ESCAPES = {  # known Jinja payloads; each would create PWNED (or read a file) if it escaped
+    "self globals": "{{ self.__init__.__globals__.__builtins__.__import__('os').system('touch PWNED') }}",
+    "subclasses": "{% for c in [].__class__.__base__.__subclasses__() %}{% if c.__name__ == 'catch_warnings' %}"
+                  "{{ c()._module.__builtins__['__import__']('os').system('touch PWNED') }}{% endif %}{% endfor %}",
+    "cycler": "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
+    "lipsum": "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
+    "joiner": "{{ joiner.__init__.__globals__['os'].system('touch PWNED') }}",
+    "path object": "{{ _copier_conf.dst_path.joinpath('PWNED').write_text('x') }}",
+    "format string": "{{ '{0.__class__.__init__.__globals__}'.format(self) }}",
+    "attr filter": "{{ self|attr('__init__')|attr('__globals__') }}",
+}
+
+
+@pytest.mark.parametrize("payload", list(SANDBOX_ESCAPES))
+def test_case_05_jinja_sandbox_escapes_fail_and_run_nothing(payload, tmp_path):
+    from conftest import copy_example, make_repo, shipyard, snapshot
+    from template_fixtures import write
+
+    template = tmp_path / "tpl"
+    write(template, {"copier.yml": "_subdirectory: template\n" + BASE_COPIER,
+                     "template/README.md.jinja": "# {{ name }}\n",
+                     "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+                     "template/escape.txt.jinja": SANDBOX_ESCAPES[payload] + "\n"})
+    make_repo(template)
+    repo = copy_example(tmp_path / "repo")
+    before = snapshot(repo)
+    done = shipyard("adopt", repo, "--yes", "--template", template, cwd=tmp_path)
+    assert not list(tmp_path.rglob("PWNED")), "the payload ran"
+    if done.returncode == 0:  # the sandbox rendered the unsafe attribute as undefined: nothing leaked into it
+        out = (repo / "escape.txt").read_text(encoding="utf-8")
+        assert not re.search(r"module|built-in|function|__globals__|os\.", out), out
+        return
+    assert done.returncode == 6, done.stdout + done.stderr  # the sandbox stopped the render: nothing written
+    assert done.stderr.count("\n") == 1 and snapshot(repo) == before
+
+
+def test_case_05_the_answers_handed_to_a_template_are_plain_values(tmp_path):
+    from conftest import copy_example
+    from shipyard.adopt import AdoptOptions, prepare
+
+    repo = copy_example(tmp_path / "repo")
+    prepared = prepare(AdoptOptions(path=repo, dry_run=True))
+
+    def plain(value) -> bool:
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        return value is None or type(value) in (str, int, float, bool)
+
+    bad = {k: type(v).__name__ for k, v in prepared.answers.items() if not plain(v)}
+    assert not bad, bad
