@@ -209,3 +209,31 @@ def test_case_05_the_answers_handed_to_a_template_are_plain_values(tmp_path):
 
     bad = {k: type(v).__name__ for k, v in prepared.answers.items() if not plain(v)}
     assert not bad, bad
+
+
+def test_case_06_trusted_prefix_bypasses_are_not_trusted(tmp_path):
+    from conftest import copy_example, make_repo, shipyard, snapshot, trust_sources
+    from template_fixtures import write
+
+    platform = tmp_path / "platform"
+    evil = tmp_path / "evil"
+    for folder in (platform / "tpl", evil):
+        write(folder, {"copier.yml": "_subdirectory: template\n_tasks:\n  - touch PWNED\n" + BASE_COPIER,
+                       "template/README.md.jinja": "# {{ name }}\n",
+                       "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n"})
+        make_repo(folder)
+    trust_sources(platform)
+    repo = copy_example(tmp_path / "repo")
+    before = snapshot(repo)
+    bypasses = [f"{platform}/../evil", f"{platform}/tpl/../../evil", f"{platform}/%2e%2e/evil",
+                f"{platform}%2f..%2fevil", f"{platform}\\..\\evil", f"-{platform}/tpl",
+                f"file://{platform}/../evil", f"{platform}/./../evil"]
+    for spec in bypasses:
+        done = shipyard("adopt", repo, "--yes", "--template", spec, cwd=tmp_path)
+        assert done.returncode in (2, 4, 6, 7), (spec, done.returncode, done.stderr)
+        assert done.stderr.count("\n") == 1, (spec, done.stderr)
+        assert snapshot(repo) == before and not list(tmp_path.rglob("PWNED")), spec
+    # the trusted one itself runs its task: the prefix works, so the refusals above are the bypass failing
+    done = shipyard("new", "ok", "--path", tmp_path / "ok", "--template", platform / "tpl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ok" / "PWNED").exists()
