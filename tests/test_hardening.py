@@ -237,3 +237,100 @@ def test_case_06_trusted_prefix_bypasses_are_not_trusted(tmp_path):
     done = shipyard("new", "ok", "--path", tmp_path / "ok", "--template", platform / "tpl", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "ok" / "PWNED").exists()
+
+
+def test_case_11_existing_dockerfile_ci_codeowners_and_pyproject_are_conflicts_never_overwritten(tmp_path):
+    from conftest import adopt_json, copy_example, git, snapshot
+    from template_fixtures import write
+
+    repo = copy_example(tmp_path / "repo")
+    mine = {"Dockerfile": "FROM scratch\n# mine\n", ".github/workflows/ci.yml": "name: mine\non: push\njobs: {}\n",
+            ".gitlab-ci.yml": "mine:\n  script: [echo mine]\n", "CODEOWNERS": "* @me\n",
+            "pyproject.toml": "[project]\nname = 'mine'\nversion = '1'\n", ".dockerignore": "mine\n"}
+    write(repo, mine)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "my own delivery files")
+    report = adopt_json(repo)
+    after = snapshot(repo)
+    for rel, text in mine.items():
+        assert after[rel] == text.encode(), f"{rel} was changed"
+    conflicts = set(report["files"]["conflict"])
+    assert {"Dockerfile", ".github/workflows/ci.yml", "CODEOWNERS", "pyproject.toml", ".dockerignore"} <= conflicts
+    critical = {w["path"] for w in report["warnings"] if w["code"] == "conflict" and w["severity"] == "error"}
+    assert {"Dockerfile", "pyproject.toml", ".dockerignore"} <= critical
+
+
+def test_case_13_adopt_twice_the_second_run_writes_nothing(tmp_path):
+    import os
+
+    from conftest import adopt_json, copy_example, git, snapshot
+
+    repo = copy_example(tmp_path / "repo")
+    adopt_json(repo)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "adopted")
+    before = snapshot(repo)
+    stamps = {p: os.stat(repo / p).st_mtime_ns for p in before}
+    again = adopt_json(repo)
+    assert again["changes_nothing"] and not again["applied"]
+    assert snapshot(repo) == before
+    assert {p: os.stat(repo / p).st_mtime_ns for p in before} == stamps, "a file was rewritten"
+
+
+def test_case_10_a_git_worktree_a_shallow_clone_and_a_monorepo_folder_adopt_on_the_right_root(tmp_path):
+    import subprocess
+
+    from conftest import GIT_ENV, adopt_json, copy_example, git, shipyard
+
+    origin = copy_example(tmp_path / "origin")
+    worktree = tmp_path / "wt"
+    git(origin, "worktree", "add", "-q", str(worktree), "-b", "adopt")
+    report = adopt_json(worktree)
+    assert report["root"] == str(worktree) and (worktree / "Dockerfile").is_file()
+    assert not (origin / "Dockerfile").exists(), "the main checkout is untouched"
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{origin}", str(shallow)], check=True,
+                   env={**__import__("os").environ, **GIT_ENV})
+    assert adopt_json(shallow)["root"] == str(shallow) and (shallow / "Dockerfile").is_file()
+    mono = tmp_path / "mono"
+    (mono / "services").mkdir(parents=True)
+    subprocess.run(["cp", "-r", str(origin), str(mono / "services" / "churn")], check=True)
+    subprocess.run(["rm", "-rf", str(mono / "services" / "churn" / ".git")], check=True)
+    (mono / "README.md").write_text("monorepo\n")
+    from conftest import make_repo
+
+    make_repo(mono)
+    sub = mono / "services" / "churn"
+    (sub / "scratch.txt").write_text("an uncommitted file in the project\n")
+    done = shipyard("adopt", sub, "--yes", "--json")
+    assert done.returncode == 3 and "scratch.txt" in done.stderr  # the project's tree is dirty: said, refused
+    (sub / "scratch.txt").unlink()
+    (mono / "other.txt").write_text("a teammate's uncommitted file elsewhere in the monorepo\n")
+    report = adopt_json(sub)  # what is not the project's does not block it
+    assert report["root"] == str(sub) and (sub / "Dockerfile").is_file() and not (mono / "Dockerfile").exists()
+    assert any(w["code"] == "subfolder-project" for w in report["warnings"])
+    plain = tmp_path / "plain"
+    subprocess.run(["cp", "-r", str(origin), str(plain)], check=True)
+    subprocess.run(["rm", "-rf", str(plain / ".git")], check=True)
+    refused = shipyard("adopt", plain, "--yes")
+    assert refused.returncode == 3 and "git init" in refused.stderr  # no git: its changes could not be reviewed
+
+
+def test_case_03_a_directory_symlink_in_the_users_repo_that_leads_outside_is_never_written_through(tmp_path):
+    import os
+
+    from conftest import adopt_json, copy_example, git, snapshot
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo = copy_example(tmp_path / "repo")
+    os.symlink(outside, repo / "contracts")  # adopt writes contracts/<dataset>.odcs.yaml
+    os.symlink(outside, repo / ".github")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "links")
+    report = adopt_json(repo)
+    assert list(outside.iterdir()) == [], "written through a symlink out of the repo"
+    skipped = set(report["files"]["skip"])
+    assert any(p.startswith("contracts/") for p in skipped) and any(p.startswith(".github/") for p in skipped)
+    assert os.path.islink(repo / "contracts") and os.path.islink(repo / ".github")
+    assert snapshot(repo)  # the rest was written
