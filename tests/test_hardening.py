@@ -334,3 +334,60 @@ def test_case_03_a_directory_symlink_in_the_users_repo_that_leads_outside_is_nev
     assert any(p.startswith("contracts/") for p in skipped) and any(p.startswith(".github/") for p in skipped)
     assert os.path.islink(repo / "contracts") and os.path.islink(repo / ".github")
     assert snapshot(repo)  # the rest was written
+
+
+INTERRUPTER = """
+import os, signal, sys
+import shipyard.apply as apply_mod
+real, count = apply_mod._replace, {"n": 0}
+def interrupted(src, dst):
+    if count["n"] == int(os.environ["AFTER"]):
+        fault = os.environ["FAULT"]
+        if fault == "ENOSPC":
+            raise OSError(28, "No space left on device")
+        os.kill(os.getpid(), getattr(signal, fault))  # a real signal, as Ctrl-C or `kill` sends
+    count["n"] += 1
+    real(src, dst)
+apply_mod._replace = interrupted
+from shipyard.cli import main
+sys.argv = ["shipyard", "adopt", sys.argv[1], "--yes", "--force", "README.md"]
+main()
+"""
+
+
+@pytest.mark.parametrize("fault", ["SIGINT", "SIGTERM", "ENOSPC"])
+def test_case_12_an_interrupt_or_a_full_disk_half_way_through_an_apply_leaves_the_repo_byte_identical(fault,
+                                                                                                       tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT, copy_example, snapshot
+
+    repo = copy_example(tmp_path / "repo")
+    before = snapshot(repo)
+    folders = sorted(p for p in repo.rglob("*") if p.is_dir() and ".git" not in p.parts)
+    done = subprocess.run([sys.executable, "-c", INTERRUPTER, str(repo)], capture_output=True, text=True,
+                          env={**os.environ, "AFTER": "7", "FAULT": fault,
+                               "PYTHONPATH": str(ROOT / "generator")})
+    assert done.returncode == 8, done.stderr  # "write failed (rolled back)"
+    assert done.stderr.count("\n") == 1 and "rolled back" in done.stderr, done.stderr
+    assert snapshot(repo) == before
+    assert sorted(p for p in repo.rglob("*") if p.is_dir() and ".git" not in p.parts) == folders
+
+
+def test_case_12_a_template_error_leaves_the_repo_byte_identical(tmp_path):
+    from conftest import copy_example, make_repo, shipyard, snapshot
+    from template_fixtures import write
+
+    template = tmp_path / "tpl"
+    write(template, {"copier.yml": "_subdirectory: template\n" + BASE_COPIER,
+                     "template/README.md.jinja": "# {{ name }}\n",
+                     "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+                     "template/zz_last.txt.jinja": "{{ name | no_such_filter }}\n"})
+    make_repo(template)
+    repo = copy_example(tmp_path / "repo")
+    before = snapshot(repo)
+    done = shipyard("adopt", repo, "--yes", "--template", template)
+    assert done.returncode == 6 and "no_such_filter" in done.stderr and done.stderr.count("\n") == 1
+    assert snapshot(repo) == before
