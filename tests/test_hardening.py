@@ -391,3 +391,29 @@ def test_case_12_a_template_error_leaves_the_repo_byte_identical(tmp_path):
     done = shipyard("adopt", repo, "--yes", "--template", template)
     assert done.returncode == 6 and "no_such_filter" in done.stderr and done.stderr.count("\n") == 1
     assert snapshot(repo) == before
+
+
+def test_case_13_update_after_user_edits_merges_keeps_deletions_and_never_advances_on_failure(tmp_path):
+    import json
+
+    from conftest import git, shipyard, snapshot
+    from template_fixtures import generate, tagged_template
+
+    template = tagged_template(tmp_path / "tpl")
+    project = generate(template, tmp_path / "project", conflict=False)
+    edited = (project / "edit_elsewhere.txt").read_text(encoding="utf-8")
+    (project / "edit_elsewhere.txt.bak").write_text("", encoding="utf-8")  # an untracked file: a dirty tree
+    before = snapshot(project)
+    refused = shipyard("update", project, "--yes")
+    assert refused.returncode == 3 and snapshot(project) == before  # failed: nothing written
+    assert "_commit: v1" in (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    (project / "edit_elsewhere.txt.bak").unlink()
+    done = shipyard("update", project, "--yes", "--json")
+    assert done.returncode == 0, done.stderr
+    kinds = {f["path"]: f["kind"] for f in json.loads(done.stdout)["files"]}
+    assert kinds["edit_elsewhere.txt"] == "merged"
+    assert "line 16 edited by the user" in (project / "edit_elsewhere.txt").read_text(encoding="utf-8")
+    assert (project / "edit_elsewhere.txt").read_text(encoding="utf-8") != edited  # the template's change too
+    assert not (project / "deleted_by_user.txt").exists() and kinds["deleted_by_user.txt"] == "deleted-locally"
+    assert "_commit: v2" in (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    git(project, "status", "--porcelain")
