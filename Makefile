@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.shipyard-installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint docs bench field-test clean
+.PHONY: install demo test lint docs bench field-test clean container-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,26 @@ bench: install ## side-by-side benchmarks (not part of the tests)
 field-test: install ## adopt and run every repo of CORPUS=DIR end to end (not part of the tests)
 	@test -n "$(CORPUS)" || { echo "usage: make field-test CORPUS=DIR [FIELD_ARGS='--jobs 2 --markdown FILE ...']"; exit 2; }
 	$(BIN)/python scripts/field_test.py $(CORPUS) $(FIELD_ARGS)
+
+# Opt-in: build the generated Dockerfile with podman on a locally made base image and run it
+# (tests/test_container.py). Debian/Ubuntu, as root (or with sudo for apt-get and debootstrap):
+# installs podman, buildah, runc, debootstrap, uidmap, slirp4netns and fuse-overlayfs unless present, makes
+# localhost/shipyard-python-base:$(CONTAINER_PYTHON) with scripts/container_base.sh, runs the test as
+# mandatory (SHIPYARD_CONTAINER_TEST=1: a missing podman or base image fails instead of skipping).
+CONTAINER_PYTHON   ?= 3.11
+CONTAINER_PACKAGES := podman buildah runc debootstrap uidmap slirp4netns fuse-overlayfs ca-certificates
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+container-test: install ## build and run the generated Dockerfile with podman (opt-in; installs podman with apt-get)
+	@command -v apt-get >/dev/null || { echo "container-test: needs apt-get (Debian/Ubuntu); install $(CONTAINER_PACKAGES) yourself, run scripts/container_base.sh, then SHIPYARD_CONTAINER_TEST=1 $(BIN)/python -m pytest tests/test_container.py"; exit 2; }
+	@missing=$$(for p in $(CONTAINER_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "container-test: apt-get install $$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	sh scripts/container_base.sh $(CONTAINER_PYTHON)
+	SHIPYARD_CONTAINER_TEST=1 SHIPYARD_CONTAINER_BASE=localhost/shipyard-python-base:$(CONTAINER_PYTHON) \
+		$(BIN)/python -m pytest tests/test_container.py -v -rs
 
 clean:
 	rm -rf $(VENV) site demo .pytest_cache .bench
