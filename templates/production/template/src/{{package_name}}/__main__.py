@@ -36,9 +36,17 @@ in this git repository (and unchanged since) is loaded. Review it like code befo
 """
 
 
+EXIT_EPILOG = """\
+exit codes: 0 done; 1 refused (a gate, a check, nothing to roll back); 2 usage or configuration error; 3 the
+notebook's code failed or timed out; 69 the registry is unreachable; 75 registry busy (another train, promote or
+rollback holds it: try again); 70 unexpected error.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {S.PACKAGE}",
-                                     description=f"{S.PROJECT_NAME}: train, promote, serve and monitor the model.")
+                                     description=f"{S.PROJECT_NAME}: train, promote, serve and monitor the model.",
+                                     epilog=EXIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     p = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"], epilog=TRAIN_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -227,9 +235,7 @@ def _predict(args) -> int:
 def _serve(args) -> int:
     from .service import serve
 
-    print(f"serving {S.PACKAGE} on http://{args.host}:{args.port} (POST /predict, GET /schema /health /ready "
-          "/metrics)", flush=True)
-    return serve(args.host, args.port)
+    return serve(args.host, args.port, echo=lambda text: print(text, flush=True))
 
 
 def _promote(args) -> int:

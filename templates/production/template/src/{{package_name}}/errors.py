@@ -5,6 +5,12 @@ Library modules raise it; only the command line (`__main__.py`) prints it.
 
 from __future__ import annotations
 
+# Exit codes the CLI uses: 1 a check or gate said no, 2 a usage or configuration error, 3 the notebook's code
+# failed or timed out, 69 a service it needs is unreachable (sysexits EX_UNAVAILABLE), 75 try again later:
+# another train/promote/rollback holds the registry (EX_TEMPFAIL), 70 a bug, 130 interrupted.
+EXIT_UNAVAILABLE = 69
+EXIT_BUSY = 75
+
 
 class ProjectError(Exception):
     """A problem the user can act on."""

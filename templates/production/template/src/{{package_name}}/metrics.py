@@ -16,6 +16,11 @@ append-only JSON lines, rotated by size, written by its own thread. One line per
   error         error only: the exception's type
 
 `report` (usage.py) reads it back, rotated backups included.
+
+The log never fails a prediction. A record it cannot write (a full disk, a read-only volume) is dropped,
+counted in `<package>_prediction_log_dropped_total` and logged (one warning a minute at most); the file is
+reopened at the next record. A start after a crash (SIGKILL mid-write) finds the torn last line and ends it
+with a newline first, so the reader skips that one fragment and every new record stays whole.
 """
 
 import json
@@ -39,19 +44,56 @@ def now() -> float:
 class PredictionLog:
     """Append-only JSON lines, rotated at `max_bytes` keeping `backups` old files."""
 
-    def __init__(self, path: Path | None, max_bytes: int, backups: int) -> None:
+    WARN_EVERY = 60.0  # seconds between two warnings about dropped records
+
+    def __init__(self, path: Path | None, max_bytes: int, backups: int, dropped: Any = None) -> None:
         self.path = path
         self.max_bytes = max_bytes
         self.backups = max(backups, 0)
+        self.dropped = dropped  # a counter (anything with .inc(n)) of the records that could not be written
+        self.drops = 0
         self._lock = threading.Lock()
         self._fh = None
         self._size = 0
+        self._warned_at: float | None = None
+        self._unwarned = 0
 
     def _open(self) -> None:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.path, "a", encoding="utf-8")  # flushed after every write_many
         self._size = self._fh.tell()
+        if self._size > 0 and not self._ends_with_newline():
+            self._fh.write("\n")  # a torn last record (a crash mid-write): ours starts on a line of its own
+            self._fh.flush()
+            self._size += 1
+
+    def _ends_with_newline(self) -> bool:
+        assert self.path is not None
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                return fh.read(1) == b"\n"
+        except OSError:  # not seekable (a device): nothing to mend
+            return True
+
+    def _drop(self, count: int, exc: BaseException) -> None:
+        """Forget a broken file handle, count the lost records and warn (rate-limited)."""
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass  # its buffer could not be written either: dropped with the rest
+            self._fh = None
+        self.drops += count
+        if self.dropped is not None:
+            self.dropped.inc(count)
+        self._unwarned += count
+        at = time.monotonic()
+        if self._warned_at is None or at - self._warned_at >= self.WARN_EVERY:
+            log.warning("prediction log %s: %s; %d record(s) dropped (predictions are unaffected)",
+                        self.path, exc, self._unwarned)
+            self._warned_at, self._unwarned = at, 0
 
     def _rotate(self) -> None:
         assert self.path is not None
@@ -89,13 +131,17 @@ class PredictionLog:
                     self._size += len(line)
                 if self._fh is not None:
                     self._fh.flush()
-            except Exception as exc:  # logging must never break predictions
-                log.warning("prediction log: %s", exc)
+            except Exception as exc:  # logging must never break predictions: the whole batch counts as lost
+                self._drop(len(entries), exc)
 
     def close(self) -> None:
-        if self._fh:
-            self._fh.close()
-            self._fh = None
+        with self._lock:
+            if self._fh:
+                try:
+                    self._fh.close()
+                except OSError as exc:
+                    log.warning("prediction log %s: %s at close", self.path, exc)
+                self._fh = None
 
 
 class Metrics:
@@ -126,6 +172,9 @@ class Metrics:
             f"{p}_non_finite_predictions", "Predictions that were NaN or infinite", registry=self.registry
         )
         self.rows = Counter(f"{p}_predicted_rows", "Rows scored", registry=self.registry)
+        self.log_dropped = Counter(f"{p}_prediction_log_dropped",
+                                   "Prediction-log records that could not be written (full disk, I/O error)",
+                                   registry=self.registry)
         self.info = Gauge(f"{p}_model_info", "The model being served", ["version", "name"], registry=self.registry)
         self._children: dict[tuple[str, str], Any] = {}
 

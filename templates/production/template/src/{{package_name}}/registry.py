@@ -7,18 +7,25 @@
 - Champion events: registered-model tag ``champion_events``, a JSON list, oldest first, of
   ``{"ts": ISO 8601 UTC, "action": "promote" | "rollback", "version": new champion, "from": old or null}``
   (the newest that fit in 5000 characters): what `report` lists as promotions and rollbacks.
+- Writers hold an OS lock on ``mlflow.db.lock`` with the sqlite store (`writing`): train's logging and
+  registration, promote and rollback (which read the aliases once they hold it). Busy: exit 75.
+- Loading: only ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` (settings.parse_model_uri).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
+import os
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from . import settings as S
-from .errors import ProjectError
+from .errors import EXIT_BUSY, EXIT_UNAVAILABLE, ProjectError
 from .models import PROFILE_FILE, Bundle
 
 CHALLENGER = "challenger"
@@ -38,6 +45,72 @@ def client(settings: S.Settings):
     return MlflowClient(tracking_uri=settings.tracking_uri)
 
 
+@contextlib.contextmanager
+def writing(settings: S.Settings):
+    """Hold the registry's write lock (sqlite only; a server serialises itself): one writer at a time."""
+    path = settings.registry_lock_path
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(settings.registry_lock_seconds, 0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ProjectError(f"registry busy: another train/promote/rollback holds {path}; try again",
+                                       f"waited {settings.registry_lock_seconds:g}s (set "
+                                       f"{S.ENV_PREFIX}_REGISTRY_LOCK_SECONDS to wait longer)", EXIT_BUSY) from None
+                time.sleep(0.05)
+        yield  # the lock goes with the descriptor, however the process ends
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- reachability
+_PROBE_LOCK = threading.Lock()  # one bounded check at a time (it sets MLflow's HTTP environment)
+
+
+def probe(settings: S.Settings) -> str | None:
+    """None when the registry answers (an empty one too), else why not in one line; bounded, never raises."""
+    with _PROBE_LOCK, S.bounded_mlflow_http(settings.registry_timeout_seconds):
+        try:
+            from mlflow.exceptions import MlflowException
+
+            try:
+                client(settings).get_registered_model(settings.model_name)
+            except MlflowException as exc:  # "no such model" is an answer; anything else is not
+                if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                    return (str(exc).splitlines() or [exc.error_code])[0][:200]
+        except Exception as exc:  # connection refused, DNS, TLS, a broken store
+            return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return None
+
+
+def checked_uri(uri: str) -> tuple[str, str | None, str | None]:
+    """(name, alias, version) of a model URI the project may load, or a ProjectError (exit 2)."""
+    try:
+        return S.parse_model_uri(uri)
+    except ValueError as exc:
+        raise ProjectError(str(exc), "an alias (models:/<name>@champion) or a pinned registry version",
+                           exit_code=2) from None
+
+
+def preflight(settings: S.Settings) -> None:
+    """What `serve` checks before it listens: a model URI it may load, and a registry that answers."""
+    checked_uri(settings.model_uri)
+    problem = probe(settings)
+    if problem is not None:
+        raise ProjectError(f"registry unreachable at {settings.tracking_uri}: {problem}",
+                           "start the tracking server or fix MLFLOW_TRACKING_URI", exit_code=EXIT_UNAVAILABLE)
+
+
 def experiment_id(settings: S.Settings, c) -> str:
     exp = c.get_experiment_by_name(settings.experiment_name)
     if exp is not None:
@@ -51,7 +124,16 @@ def _clean(metrics: dict[str, float]) -> dict[str, float]:
 
 def log_and_register(settings: S.Settings, candidates: list, chosen, *, by_value: list[str] | None = None,
                      baseline_comparable: bool = True) -> tuple[str, dict[str, str]]:
-    """Log one run per candidate (model + profile for the chosen one), register it, alias challenger."""
+    """Log one run per candidate (model + profile for the chosen one), register it, alias challenger.
+
+    Under the registry's write lock: two trains at once take turns.
+    """
+    with writing(settings):
+        return _log_and_register(settings, candidates, chosen, by_value=by_value,
+                                 baseline_comparable=baseline_comparable)
+
+
+def _log_and_register(settings, candidates, chosen, *, by_value, baseline_comparable) -> tuple[str, dict[str, str]]:
     import mlflow
 
     from . import drift, models
@@ -204,7 +286,13 @@ def _meets(value: float, floor: float, metric: str) -> bool:
 
 
 def promote(settings: S.Settings | None = None, echo=lambda text: None) -> int:
+    """Make the challenger the champion if it passes the gate (under the registry's write lock)."""
     settings = settings or S.Settings.load()
+    with writing(settings):
+        return _promote(settings, echo)
+
+
+def _promote(settings: S.Settings, echo) -> int:
     c = client(settings)
     name = settings.model_name
     metric, floor = gate()
@@ -258,7 +346,13 @@ def promote(settings: S.Settings | None = None, echo=lambda text: None) -> int:
 
 
 def rollback(settings: S.Settings | None = None, echo=lambda text: None) -> int:
+    """Point the champion back at the previous one (under the registry's write lock)."""
     settings = settings or S.Settings.load()
+    with writing(settings):
+        return _rollback(settings, echo)
+
+
+def _rollback(settings: S.Settings, echo) -> int:
     c = client(settings)
     name = settings.model_name
     champion = _version_by_alias(c, name, CHAMPION)
@@ -283,28 +377,24 @@ def rollback(settings: S.Settings | None = None, echo=lambda text: None) -> int:
 
 # --------------------------------------------------------------------------- loading
 def load_bundle(settings: S.Settings | None = None, uri: str | None = None) -> Bundle:
-    """Load `models:/<name>@champion` (or `uri`) with its request schema and drift profile."""
+    """Load `models:/<name>@champion` (or `uri`: an alias or a pinned version) with its schema and profile."""
     settings = settings or S.Settings.load()
+    uri = uri or settings.model_uri
+    name, alias, version = checked_uri(uri)
     c = client(settings)
     import mlflow
     from mlflow.exceptions import MlflowException
 
     from . import models
 
-    uri = uri or settings.model_uri
-    version = "unknown"
     try:
-        if uri.startswith("models:/") and "@" in uri:
-            alias = uri.rsplit("@", 1)[1]
-            mv = _version_by_alias(c, settings.model_name, alias)
+        if alias is not None:
+            mv = _version_by_alias(c, name, alias)
             if mv is None:
-                raise ProjectError(f"{settings.model_name} has no `{alias}` version", "train and promote first",
-                                   exit_code=2)
+                raise ProjectError(f"{name} has no `{alias}` version", "train and promote first", exit_code=2)
             version = str(mv.version)
-            uri = f"models:/{settings.model_name}/{mv.version}"
-        elif uri.startswith("models:/"):
-            version = uri.rstrip("/").rsplit("/", 1)[1]
+        uri = f"models:/{name}/{version}"
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
     except MlflowException as exc:
         raise ProjectError(f"cannot load {uri}: {str(exc).splitlines()[0]}", exit_code=2) from None
-    return models.load(local, settings.model_name, version)
+    return models.load(local, name, str(version))

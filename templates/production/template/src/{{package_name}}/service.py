@@ -7,11 +7,20 @@ Each record is checked against the model's request schema (schema.py: the frame 
 fitted on, dtype by dtype, plus the data contract's row rules for the data file's own columns) and
 cast to the training dtypes, so a row gets the same prediction alone or in any batch. Valid requests
 are scored through the micro-batcher (batching.py); metrics and the prediction log: metrics.py.
+
+Hardening: a body over `<PREFIX>_MAX_BODY_MB` (10) gets 413 (Content-Length is checked first, and the
+streamed read is capped too); a body that is not JSON, or nested too deep, gets 422. The model comes only
+from the registry URI in the settings (an alias or a pinned version, checked at start): nothing in a request
+chooses it. `serve` refuses to start when the registry does not answer (exit 69, bounded by
+`<PREFIX>_REGISTRY_TIMEOUT_SECONDS`); once the model is loaded, a registry that goes away does not stop
+the service: /ready stays 200 and says `"registry": "unreachable"` (checked in the background at most every
+`<PREFIX>_REGISTRY_CHECK_SECONDS`, never per request).
 """
 
 import json
 import logging
 import os
+import threading
 import time
 from itertools import chain
 from typing import Any
@@ -36,6 +45,69 @@ def load_contract(settings: S.Settings):
     except Exception as exc:  # a broken contract must not take the service down silently
         logger.warning("cannot load contract %s: %s", settings.contract_path, exc)
         return None
+
+
+async def read_body(request, limit: int) -> bytes | None:
+    """The request body, or None when it says (Content-Length) or turns out to be over `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:  # a malformed Content-Length is the server's to refuse
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class RegistryWatch:
+    """/ready's view of the registry: refreshed in a background thread when older than `every` seconds.
+
+    A request never waits for the registry: /ready answers from the last check ("ok", "unreachable" or
+    "unchecked") and starts the next one when it is due.
+    """
+
+    def __init__(self, settings: S.Settings) -> None:
+        self.settings = settings
+        self.every = settings.registry_check_seconds
+        self.status = "unchecked"
+        self.reason: str | None = None
+        self.checked_at: float | None = None
+        self._running = threading.Lock()
+
+    def set(self, problem: str | None) -> None:
+        self.status, self.reason = ("ok", None) if problem is None else ("unreachable", problem)
+        self.checked_at = time.monotonic()
+
+    def due(self) -> bool:
+        return self.every > 0 and (self.checked_at is None or time.monotonic() - self.checked_at >= self.every)
+
+    def refresh_soon(self) -> None:
+        if not self.due() or not self._running.acquire(blocking=False):
+            return
+
+        def check() -> None:
+            try:
+                from . import registry
+
+                problem = registry.probe(self.settings)
+                if problem is not None and self.status != "unreachable":
+                    logger.warning("registry unreachable (%s); still serving the loaded model", problem)
+                self.set(problem)
+            finally:
+                self._running.release()
+
+        threading.Thread(target=check, name="registry-check", daemon=True).start()
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"registry": self.status}
+        if self.reason:
+            out["registry_error"] = self.reason
+        if self.checked_at is not None:
+            out["registry_checked_seconds_ago"] = round(time.monotonic() - self.checked_at, 1)
+        return out
 
 
 class Predictor:
@@ -133,8 +205,10 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
 
     settings = settings or S.Settings.load()
     metrics = Metrics()
-    log = PredictionLog(settings.prediction_log, settings.prediction_log_max_bytes, settings.prediction_log_backups)
+    log = PredictionLog(settings.prediction_log, settings.prediction_log_max_bytes, settings.prediction_log_backups,
+                        dropped=metrics.log_dropped)
     batcher = Batcher(max_batch_rows(), max_batch_wait())
+    watch = RegistryWatch(settings)
     state: dict[str, Any] = {"predictor": None, "error": None, "batcher": batcher}
 
     def install(b) -> None:
@@ -148,9 +222,13 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
                 from . import registry
 
                 install(registry.load_bundle(settings))
+                watch.set(None)  # it just answered
             except Exception as exc:
                 state["error"] = str(exc)
                 logger.warning("no model loaded (%s); /ready answers 503", exc)
+                from . import registry
+
+                watch.set(await run_in_threadpool(registry.probe, settings))  # empty, or not there at all?
         batcher.start()
         try:
             yield
@@ -160,6 +238,7 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
 
     app = FastAPI(title=f"{S.PROJECT_NAME} prediction service", lifespan=lifespan)
     app.state.batcher = batcher
+    app.state.registry_watch = watch
     if bundle is not None:
         install(bundle)
 
@@ -173,9 +252,12 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
     @app.get("/ready")
     async def ready():
         p = state["predictor"]
+        watch.refresh_soon()
         if p is None:
-            return as_json({"status": "not ready", "reason": state["error"] or "no model loaded"}, 503)
-        return as_json({"status": "ready", "model_version": p.version, "model_name": p.bundle.name})
+            return as_json({"status": "not ready", "ready": False, "reason": state["error"] or "no model loaded",
+                            **watch.describe()}, 503)
+        return as_json({"status": "ready", "ready": True, "model_version": p.version, "model_name": p.bundle.name,
+                        **watch.describe()})
 
     @app.get("/schema")
     async def schema():
@@ -201,6 +283,10 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
         ]
     }
 
+    limit = settings.max_body_bytes
+    too_large = {"detail": [{"row": None, "column": None, "rule": "size",
+                             "message": f"body over {limit} bytes ({S.ENV_PREFIX}_MAX_BODY_MB)"}]}
+
     def refused(p: Predictor, status: str, start: float, rows: int, **extra: Any) -> None:
         """Count an invalid or failed request and log it (its rules or error, not its rows)."""
         elapsed = time.perf_counter() - start
@@ -217,9 +303,13 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
         p = state["predictor"]
         if p is None:
             return as_json({"detail": "no model loaded"}, 503)
+        raw = await read_body(request, limit)
+        if raw is None:
+            refused(p, "invalid", start, 0, violations=[{"column": None, "rule": "size", "count": 1}])
+            return as_json(too_large, 413)
         try:
-            body = json.loads(await request.body())
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep for the parser
             body = None
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list) or not records:
@@ -257,11 +347,16 @@ def _installed(module: str) -> bool:
     return find_spec(module) is not None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
-    """Run the service with uvicorn until it is stopped (SIGINT/SIGTERM)."""
+def serve(host: str = "127.0.0.1", port: int = 8000, echo=lambda text: None) -> int:
+    """Check the settings and the registry, then run the service with uvicorn until SIGINT/SIGTERM."""
     import uvicorn
 
-    app = create_app()
+    from . import registry
+
+    settings = S.Settings.load()
+    registry.preflight(settings)  # a model URI it may load and a registry that answers, or exit now
+    app = create_app(settings=settings)
+    echo(f"serving {S.PACKAGE} on http://{host}:{port} (POST /predict, GET /schema /health /ready /metrics)")
     level = os.environ.get(f"{S.ENV_PREFIX}_LOG_LEVEL", "warning")
     uvicorn.run(
         app,
