@@ -1,6 +1,6 @@
 """Side-by-side benchmarks of Shipyard against the tools it is measured by (not part of the tests).
 
-    python benchmarks/run.py                 # all: cli adopt update fleet doctor serve  (make bench)
+    python benchmarks/run.py                 # all: cli adopt update fleet doctor memory serve  (make bench)
     python benchmarks/run.py cli adopt       # a subset, by name
     python benchmarks/run.py --no-docs serve # do not touch docs/benchmarks.md
 
@@ -29,6 +29,7 @@ import bench_adopt
 import bench_cli
 import bench_doctor
 import bench_fleet
+import bench_memory
 import bench_serve
 import bench_update
 from common import ROOT, BenchError, shipyard_version
@@ -40,6 +41,7 @@ BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
     "update": bench_update.run,
     "fleet": bench_fleet.run,
     "doctor": bench_doctor.run,
+    "memory": bench_memory.run,
 }
 RESULTS = ROOT / ".bench" / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -121,6 +123,14 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         big = doctor["sizes"][-1]
         rows.append([f"`doctor`, {big['notebooks']:,} notebooks / {big['files']:,} files", secs(big["median_s"]),
                      "(no other tool)", "", "", ""])
+    memory = results.get("memory")
+    if memory:
+        nb, table = memory["notebook"], memory["csv"]
+        rows.append([f"inspect, notebook with {nb['outputs_mb']} MB of outputs: peak RSS",
+                     f"{num(nb['peak_mb'], '.0f')} MB", f"read whole: {num(nb['whole_read_peak_mb'], '.0f')} MB",
+                     "", "", ""])
+        rows.append([f"contract inference, {num(table['file_mb'] / 1024, '.0f')} GB CSV: peak RSS",
+                     f"{num(table['peak_mb'], '.0f')} MB", "(sampled)", "", "", ""])
     serve = results.get("serve")
     if serve:
         batch_label = f"{serve['batch']['rows_per_request']}-row"
@@ -198,6 +208,18 @@ def details(results: dict[str, Any]) -> str:
                      + f"\n\nLeast-squares line: {num(fit['intercept_s'], '.2f')} s + "
                      f"{num(fit['per_notebook_ms'], '.2f')} ms per notebook, R² {num(fit['r2'], '.4f')} "
                      "(linear growth).")
+    memory = results.get("memory")
+    if memory:
+        nb, table = memory["notebook"], memory["csv"]
+        parts.append(
+            f"**Memory** (peak RSS of a fresh process, measured {memory['measured_at']}; importing pandas and "
+            f"Shipyard alone: {num(memory['baseline_mb'], '.0f')} MB). Inspection of a {num(nb['file_mb'], '.0f')} MB "
+            f"notebook ({nb['outputs_mb']} MB of base64 outputs): {num(nb['peak_mb'], '.0f')} MB "
+            f"(+{num(nb['added_mb'], '.0f')} MB) in {secs(nb['seconds'])}, streamed without its outputs; read whole "
+            f"with `json.loads` it peaks at {num(nb['whole_read_peak_mb'], '.0f')} MB. Contract inference on a "
+            f"{num(table['file_mb'], '.0f')} MB CSV: {num(table['peak_mb'], '.0f')} MB "
+            f"(+{num(table['added_mb'], '.0f')} MB) in {secs(table['seconds'])}: the file is sampled (sniffed from "
+            f"its first 256 KB, then its first {table['sample_rows']:,} rows read with `nrows`), never read whole.")
     serve = results.get("serve")
     if serve:
         s = serve["setup_s"]

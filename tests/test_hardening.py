@@ -417,3 +417,57 @@ def test_case_13_update_after_user_edits_merges_keeps_deletions_and_never_advanc
     assert not (project / "deleted_by_user.txt").exists() and kinds["deleted_by_user.txt"] == "deleted-locally"
     assert "_commit: v2" in (project / ".copier-answers.yml").read_text(encoding="utf-8")
     git(project, "status", "--porcelain")
+
+
+def test_case_14_a_yaml_bomb_is_refused_by_doctor_in_bounded_time(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    (tmp_path / "OWNERSHIP.yaml").write_text("\n".join(lines) + "\nreview_date: *a11\n")
+    done = subprocess.run([sys.executable, "-m", "shipyard", "doctor", str(tmp_path), "--format", "json",
+                           "--no-plugins"], capture_output=True, text=True, timeout=60,
+                          env={"PYTHONPATH": str(ROOT / "generator"), "PATH": "/usr/bin:/bin"})
+    import json
+
+    rows = {c["id"]: c for c in json.loads(done.stdout)["checks"]}
+    assert rows["del-ownership-files"]["result"] == "fail" and "YAML bomb" in rows["del-ownership-files"]["message"]
+    assert rows["gov-review-date"]["result"] == "fail"
+
+
+def test_case_09_update_merges_into_the_users_nfd_spelling_never_a_twin(tmp_path):
+    import json
+    import unicodedata
+
+    import copier
+    from conftest import git, make_repo, shipyard
+    from template_fixtures import write
+
+    nfc, nfd = "café.txt", unicodedata.normalize("NFD", "café.txt")
+    assert nfc != nfd
+    template = tmp_path / "tpl"
+    lines = [f"line {i}\n" for i in range(1, 21)]
+    write(template, {"copier.yml": "_subdirectory: template\n" + BASE_COPIER,
+                     "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+                     f"template/{nfc}": "".join(lines)})
+    make_repo(template)
+    git(template, "tag", "v1")
+    write(template, {f"template/{nfc}": "".join(["line 1 from v2\n", *lines[1:]])})
+    git(template, "add", "-A")
+    git(template, "commit", "-q", "-m", "v2")
+    git(template, "tag", "v2")
+    project = tmp_path / "project"
+    copier.run_copy(str(template), project, vcs_ref="v1", defaults=True, quiet=True)
+    (project / nfc).rename(project / nfd)  # as macOS writes it
+    (project / nfd).write_text("".join([*lines[:15], "line 16 from the user\n", *lines[16:]]))
+    make_repo(project)
+    done = shipyard("update", project, "--yes", "--json")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in project.iterdir() if p.name.startswith("caf"))
+    assert names == [nfd], names  # no NFC twin beside the user's file
+    text = (project / nfd).read_text()
+    assert text.startswith("line 1 from v2\n") and "line 16 from the user\n" in text
+    assert {f["kind"] for f in json.loads(done.stdout)["files"] if f["path"] == nfc} == {"merged"}

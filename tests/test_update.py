@@ -231,7 +231,10 @@ def test_a_project_adopted_with_one_shipyard_release_takes_the_next_releases_tem
 
     done = subprocess.run([sys.executable, "-m", "shipyard", "update", str(repo), "--yes", "--json"],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "PYTHONPATH": str(nxt / "generator")})
+                          env={**os.environ, "PYTHONPATH": str(nxt / "generator"),
+                               # the next release's tag stays out of the session's cache (other tests adopt
+                               # from it and `copier update` would move to v99)
+                               "SHIPYARD_CACHE_DIR": str(tmp_path / "next-release-cache")})
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["template"] == "production" and report["from_version"] == version

@@ -21,7 +21,7 @@ from .errors import DirtyTreeError, InputFileError, ShipyardError, UnsafePathErr
 from .facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
 from .plan import CRITICAL_CONFLICTS, Action, Plan, collect_staged, make_plan, unwritable
 from .render import TemplateSource, parse_source, render
-from .worker import Worker
+from .worker import Job, Worker
 
 if TYPE_CHECKING:
     from .checks.delta import Readiness
@@ -291,15 +291,24 @@ def _audit(root: Path, repo_view: Callable[[], Any]) -> Audit | None:
         return None
 
 
-def _readiness(root: Path, plan: Plan) -> Readiness | None:
+def audit_without(root: str, excluded: frozenset[str]) -> Audit | None:
+    """The "before" audit: the tree without ``excluded`` (module level, so the worker can run it)."""
+    from .checks.inputs import Repo
+
+    return _audit(Path(root), lambda: Repo.without(Path(root), excluded))
+
+
+def _readiness(root: Path, plan: Plan, early: Job | None = None) -> Readiness | None:
     """Readiness of the user's own tree (without the files adoption writes or already wrote: a re-adoption
-    measures the same "before") and of the tree as the plan leaves it."""
+    measures the same "before") and of the tree as the plan leaves it. ``early``: the "before" audit of the
+    whole tree, run by the worker while this process rendered; used when the plan finds nothing adoption
+    already wrote (a first adoption), else measured again here without those files."""
     from .checks.delta import Readiness
     from .checks.inputs import Repo
 
     ours = frozenset(str(op.path) for op in plan.ops if op.action is Action.IDENTICAL)
     writes = {str(op.path): op.content for op in plan.writes() if op.action is not Action.DELETE}
-    before = _audit(root, lambda: Repo.without(root, ours))  # a few milliseconds each: no worker needed
+    before = early.result() if early is not None and not ours else audit_without(str(root), ours)
     after = _audit(root, lambda: Repo.overlay(root, writes))
     return Readiness(before=before, after=after) if before is not None and after is not None else None
 
@@ -330,6 +339,8 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
                     f"the repo's top .github folder, so move them there (and adjust their paths) or adopt the top"))
     staging = Path(tempfile.mkdtemp(prefix="shipyard-stage-"))
     pending = worker.submit(_extras, root, facts, answers)
+    # a first adoption's "before" is the whole tree: measured by the worker while copier renders here
+    early = worker.submit(audit_without, str(root), frozenset()) if not recorded else None
     try:
         rendered = render(source, answers, staging / "render", trust=opts.trust)
         extras, extra_findings = pending.result()
@@ -352,7 +363,7 @@ def _prepare(opts: AdoptOptions, root: Path, top: Path, source: TemplateSource, 
         # ADOPTION.md reports the plan itself, so it is planned last.
         from .adoption_doc import render_adoption
 
-        readiness = _readiness(root, plan)
+        readiness = _readiness(root, plan, early)
         draft = Prepared(root=root, facts=facts, answers=answers, source=source,
                          template_version=rendered.version, plan=plan, findings=sorted_findings(findings),
                          template_files=template_files, readiness=readiness)

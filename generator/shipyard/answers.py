@@ -64,22 +64,169 @@ _FLAG_KEYS = {"name": ("project_name", "package_name"), "owner": ("owner_email",
                            "model_features", "model_target")}
 
 
-def recorded_answers(root: Path) -> dict[str, Any]:
-    """``.copier-answers.yml`` of an earlier adoption as written (copier's ``_`` keys included), {} when none."""
-    path = root / ".copier-answers.yml"
+ANSWERS_FILE = ".copier-answers.yml"
+#: An answers file is a few kB; anything near this is not one.
+MAX_ANSWERS_BYTES = 256 * 1024
+#: YAML nodes once aliases are expanded (a "billion laughs" file has few nodes and billions expanded).
+MAX_ANSWERS_NODES = 20_000
+
+
+class Recorded(dict):  # type: ignore[type-arg]
+    """Recorded answers (a plain dict of them), with why the file was not usable when it was not."""
+
+    path: Path | None = None
+    problem: str = ""  # one line: why the answers file was ignored ("" when read, or when there is none)
+    hostile: bool = False  # built to exhaust whoever reads it (an alias bomb, a huge file): refused, not ignored
+
+
+def recorded_answers(root: Path) -> Recorded:
+    """``.copier-answers.yml`` of an earlier adoption as written (copier's ``_`` keys included), empty when none.
+
+    A file that cannot be used (not YAML, not a mapping, too big, an alias bomb, not UTF-8) gives empty
+    answers whose ``problem`` says why; :func:`unreadable_finding` turns that into a warning.
+    """
+    path = root / ANSWERS_FILE
+    out = Recorded()
+    out.path = path
     if not path.is_file():
-        return {}
+        return out
+    data, problem = _load_answers(path)
+    if problem:
+        out.problem = f"{path.name} cannot be used ({problem}); its earlier answers were ignored"
+        out.hostile = problem.startswith(_HOSTILE)
+        return out
+    out.update({k: v for k, v in data.items() if isinstance(k, str)})
+    return out
+
+
+_HOSTILE = ("too big:", "a YAML bomb:", "recursive:", "nested too deeply")
+
+
+def _load_answers(path: Path) -> tuple[dict[str, Any], str]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, OSError):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(k, str)} if isinstance(data, dict) else {}
+        size = path.stat().st_size
+        if size > MAX_ANSWERS_BYTES:
+            return {}, f"too big: {size // 1024} kB, more than an answers file ever is"
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return {}, f"not UTF-8: byte {exc.start}"
+    except OSError as exc:
+        return {}, exc.strerror or type(exc).__name__
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            count = _expanded_size(node, {}, set())
+            if count > MAX_ANSWERS_NODES:
+                return {}, f"a YAML bomb: its aliases expand to more than {MAX_ANSWERS_NODES} values"
+        data = yaml.safe_load(text)
+    except _Recursive:
+        return {}, "recursive: an alias refers to itself"
+    except RecursionError:
+        return {}, "nested too deeply"
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        return {}, f"not valid YAML{where}"
+    if not isinstance(data, dict):
+        return {}, "not a mapping of answers"
+    return data, ""
+
+
+class _Recursive(Exception):
+    pass
+
+
+def _expanded_size(node: Any, memo: dict[int, int], active: set[int]) -> int:
+    """How many nodes ``node`` stands for once every alias is expanded (memoised, so it is cheap to count)."""
+    import yaml
+
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in active:
+        raise _Recursive
+    active.add(key)
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            total += _expanded_size(item, memo, active)
+            if total > MAX_ANSWERS_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, memo, active) + _expanded_size(v, memo, active)
+            if total > MAX_ANSWERS_NODES:
+                break
+    active.discard(key)
+    memo[key] = total
+    return total
+
+
+def unreadable_finding(recorded: dict[str, Any]) -> Finding | None:
+    """A warning for an answers file that exists but was ignored (None when it was read or is absent)."""
+    problem = getattr(recorded, "problem", "")
+    if not problem:
+        return None
+    return Finding(code="answers-unreadable", severity=Severity.WARNING, evidence=Evidence(path=ANSWERS_FILE),
+                   message=f"{problem}: the project's name, owner and choices are inferred afresh; repair it "
+                           f"(git diff / git checkout -- {ANSWERS_FILE}) and adopt again to keep them")
+
+
+def _version_tuple(text: str) -> tuple[int, ...] | None:
+    match = re.fullmatch(r"v?(\d+(?:\.\d+)*)(?:[+-].*)?", text.strip())
+    return tuple(int(p) for p in match.group(1).split(".")) if match else None
+
+
+def _builtin_source(src_path: str) -> bool:
+    """Whether ``_src_path`` is the built-in template's cached copy (whose tags are Shipyard versions)."""
+    from .render import cache_dir
+
+    path = Path(src_path).expanduser()
+    try:
+        if path.resolve().parent == (cache_dir() / "templates").resolve():
+            return True
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return path.parent.name == "templates" and path.parent.parent.name == "shipyard"
+
+
+def check_not_newer(recorded: dict[str, Any]) -> None:
+    """Refuse a hostile answers file (an alias bomb, a huge file), and answers written by a newer Shipyard (or
+    rendered from a newer built-in template): an older Shipyard would silently undo what the newer one
+    generated. Raises :class:`InputFileError` (exit 4)."""
+    from .errors import InputFileError
+
+    path = getattr(recorded, "path", None)
+    shown = str(path) if path is not None else ANSWERS_FILE
+    if getattr(recorded, "hostile", False):
+        raise InputFileError(f"{shown} is refused: {getattr(recorded, 'problem', '')}",
+                             hint=f"restore it from git (git log -p -- {ANSWERS_FILE}; git checkout <commit> -- "
+                                  f"{ANSWERS_FILE}) or delete it to adopt afresh", path=shown)
+    mine = _version_tuple(__version__) or (0,)
+    hint = (f"upgrade Shipyard to at least that version (pip install -U shipyard) and run again; or, if "
+            f"{ANSWERS_FILE} was edited by hand, restore it (git checkout -- {ANSWERS_FILE})")
+    written = recorded.get("shipyard_version")
+    if isinstance(written, str | int | float) and not isinstance(written, bool):
+        theirs = _version_tuple(str(written))
+        if theirs is not None and theirs > mine:
+            raise InputFileError(f"{shown} was written by Shipyard {written}, newer than this Shipyard "
+                                 f"{__version__}", hint=hint, path=shown)
+    commit, src = recorded.get("_commit"), recorded.get("_src_path")
+    if isinstance(commit, str) and isinstance(src, str) and _builtin_source(src):
+        theirs = _version_tuple(commit)
+        if theirs is not None and theirs > mine:
+            raise InputFileError(f"{shown} records the built-in template {commit}, newer than this Shipyard "
+                                 f"{__version__}", hint=hint, path=shown)
 
 
 def previous_answers(recorded: dict[str, Any]) -> dict[str, Any]:
-    """The template answers among recorded ones (without copier's own ``_`` keys), names and paths checked."""
+    """The template answers among recorded ones (without copier's own ``_`` keys), names and paths checked.
+
+    Raises :class:`InputFileError` when they were written by a newer Shipyard (see :func:`check_not_newer`).
+    """
+    check_not_newer(recorded)
     return {k: v for k, v in recorded.items() if not k.startswith("_") and _sane(k, v)}
 
 
@@ -107,7 +254,8 @@ def merge_previous(answers: dict[str, Any], previous: dict[str, Any], flags_give
     for flag in flags_given:
         for key in _FLAG_KEYS.get(flag, ()):
             keep.pop(key, None)
-    keep.pop("shipyard_version", None)
+    for fresh in ("shipyard_version", "large_files"):  # facts of this run, never carried over
+        keep.pop(fresh, None)
     return {**answers, **keep}
 
 
@@ -115,6 +263,9 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
            recorded: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[Finding]]:
     """Template answers for ``facts``, plus findings about the choices made."""
     findings: list[Finding] = []
+    unreadable = unreadable_finding(recorded if recorded is not None else {})
+    if unreadable is not None:
+        findings.append(unreadable)
     project = flags.name or root.name
     previous = previous_answers(recorded or {})
     pkg, why = package_name(project, facts)
@@ -171,6 +322,9 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
                                             ("target", flags.target), ("data", flags.data),
                                             ("notebook", flags.notebook)) if value}
     answers = merge_previous(answers, previous, flags_given)
+    large = large_files(facts)
+    if large:
+        answers["large_files"] = large
     from .contracts import datacontract_reads_directly
 
     answers["contract_snapshot"] = not datacontract_reads_directly(dict(answers["read_options"]), facts.columns)
@@ -218,3 +372,23 @@ def derive(facts: RepoFacts, root: Path, flags: Flags, *, git_email: str, git_na
                     "(edit 'task' in .copier-answers.yml and src settings if wrong)",
         ))
     return answers, findings
+
+
+#: At most this many large files are listed one by one in ``.dockerignore``.
+MAX_LARGE_FILES = 200
+_DOCKERIGNORE_SPECIAL = re.compile(r"([\\*?\[\]])")
+
+
+def large_files(facts: RepoFacts) -> list[str]:
+    """``.dockerignore`` lines for the repo's large files (inspection's ``large-file`` findings), sorted.
+
+    Glob characters are escaped, and a path ``.dockerignore`` cannot spell (a line break, leading or
+    trailing spaces, a leading ``#`` or ``!``) is left out: its pattern rules would misread it.
+    """
+    out: set[str] = set()
+    for finding in facts.findings:
+        path = finding.evidence.path if finding.code == "large-file" and finding.evidence else ""
+        if not path or path != path.strip() or path[0] in "#!" or any(ord(c) < 32 or c == "\x7f" for c in path):
+            continue
+        out.add(_DOCKERIGNORE_SPECIAL.sub(r"\\\1", path))
+    return sorted(out)[:MAX_LARGE_FILES]

@@ -17,6 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 DEFAULT_MAX_ROWS = 200_000
+#: Readers that cannot stop early (a JSON array, an Excel workbook) refuse files above this size.
+MAX_WHOLE_READ_BYTES = 100 * 1024 * 1024
+#: A delimited file at least this big must show a line break in its first bytes: a sample reads lines.
+_LINE_PROBE_BYTES = 16 * 1024 * 1024
 
 
 def _tables() -> Any:
@@ -37,8 +41,11 @@ def load_table(path: Path, options: Mapping[str, Any] | None = None, *,
     tables = _tables()
     path = Path(path)
     shown = str(path)
-    if path.is_file() and path.stat().st_size == 0:
+    size = path.stat().st_size if path.is_file() else 0
+    if path.is_file() and size == 0:
         raise InputFileError(f"Data file is empty: {shown}", hint="point --data at a file with rows", path=shown)
+    if max_rows is not None:
+        options = _bounded(path, size, dict(options or {}), tables)
     try:
         df = tables.read_table(path, options, limit=max_rows)
     except tables.ProjectError as exc:
@@ -48,6 +55,38 @@ def load_table(path: Path, options: Mapping[str, Any] | None = None, *,
         raise InputFileError(f"Data file has a header but no rows: {shown}",
                              hint="a contract is inferred from the rows; use a file with data", path=shown)
     return df
+
+
+def _bounded(path: Path, size: int, options: dict[str, Any], tables: Any) -> dict[str, Any]:
+    """Options that read the first rows of ``path`` without reading the whole file, or an error saying why not.
+
+    A CSV/TSV is read with ``nrows`` (the reader's ``limit``), so its size does not matter, except that a
+    footer (``skipfooter``) makes pandas read it all: above :data:`MAX_WHOLE_READ_BYTES` the footer is left
+    out of the sample (it is at the end, past the rows read). A JSON array (not JSON Lines) and an Excel
+    workbook are read whole: above that size they are refused, naming the file and what to do.
+    """
+    shown = str(path)
+    if size <= MAX_WHOLE_READ_BYTES:
+        return options
+    fmt = str(options.get("format") or tables.format_of(path))
+    mb = f"{size / 1e6:.0f} MB"
+    if fmt == "json" and not options.get("lines"):
+        raise InputFileError(f"{shown} is {mb} of JSON that is not JSON Lines: it can only be read whole",
+                             hint="convert it to JSON Lines or Parquet (a sample is then read), or pass --data a "
+                                  "smaller file", path=shown)
+    if fmt == "excel":
+        raise InputFileError(f"{shown} is a {mb} Excel workbook: it can only be read whole",
+                             hint="export the sheet to CSV or Parquet (a sample is then read)", path=shown)
+    if fmt == "csv":
+        options.pop("skipfooter", None)
+        if path.suffix.lower() not in (".gz", ".bz2", ".xz", ".zip", ".zst") and size >= _LINE_PROBE_BYTES:
+            with open(path, "rb") as handle:
+                head = handle.read(_LINE_PROBE_BYTES)
+            if b"\n" not in head and b"\r" not in head:
+                raise InputFileError(f"{shown} has no line break in its first {_LINE_PROBE_BYTES // 2**20} MB: "
+                                     "not a table Shipyard can sample", hint="check the file; pass --data a CSV, "
+                                     "Parquet or JSON Lines file", path=shown)
+    return options
 
 
 def _hint(path: Path, hint: str) -> str:

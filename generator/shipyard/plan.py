@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePathError
-from .paths import safe_relpath
+from .paths import _check_no_escape, safe_relpath
 
 #: Never proposed for writing, whatever a template contains.
 _NEVER_WRITE_SUFFIXES = (".ipynb",)
@@ -53,13 +54,15 @@ class FileOp:
     mode: int = 0o644
     reason: str = ""
     before: str = ""  # sha256 of your file when the plan was made (overwrites): apply re-checks it
+    #: Your spelling of ``path`` when it differs only in Unicode normal form (an NFD name made on macOS).
+    yours: PurePosixPath | None = None
 
     def diff(self, root: Path, *, max_lines: int = 200) -> str:
         """Unified diff from the user's file to the proposed one ('' when not text)."""
         if self.action not in (Action.CONFLICT, Action.OVERWRITE):
             return ""
         try:
-            old = (root / self.path).read_text(encoding="utf-8").splitlines(keepends=True)
+            old = (root / (self.yours or self.path)).read_text(encoding="utf-8").splitlines(keepends=True)
             new = self.content.decode("utf-8").splitlines(keepends=True)
         except (UnicodeDecodeError, OSError):
             return f"Binary or unreadable file {self.path} differs\n"
@@ -134,14 +137,22 @@ def make_plan(root: Path, staged: Mapping[PurePosixPath, tuple[bytes, int]], *,
             ops.append(FileOp(path=rel, action=Action.SKIP, content=content, mode=mode,
                               reason=f"{exc.message} ({exc.hint})" if exc.hint else exc.message))
             continue
-        target = root / rel
         if rel.suffix in _NEVER_WRITE_SUFFIXES:
             ops.append(FileOp(path=rel, action=Action.SKIP, content=content, reason="notebooks are never written"))
             continue
-        clash = _type_clash(root, rel)
+        live = live_spelling(root, rel)
+        if live is not None:
+            try:
+                _check_no_escape(root, live)  # your spelling's folders are checked as the template's were
+            except UnsafePathError as exc:
+                ops.append(FileOp(path=rel, action=Action.SKIP, content=content, mode=mode, reason=exc.message))
+                continue
+        here = live or rel  # where the file is (or goes): never a second spelling of one of your names
+        clash = _type_clash(root, here)
         if clash:
             ops.append(FileOp(path=rel, action=Action.SKIP, content=content, mode=mode, reason=clash))
             continue
+        target = root / here
         if target.is_file():
             try:
                 same = target.read_bytes() == content
@@ -149,18 +160,52 @@ def make_plan(root: Path, staged: Mapping[PurePosixPath, tuple[bytes, int]], *,
                 ops.append(FileOp(path=rel, action=Action.SKIP, content=content, mode=mode,
                                   reason=f"cannot read your file: {exc.strerror}"))
                 continue
+            spelt = f" (your file is spelt {here} in another Unicode form)" if live is not None else ""
             if same:
-                ops.append(FileOp(path=rel, action=Action.IDENTICAL, content=content, mode=mode))
+                ops.append(FileOp(path=rel, action=Action.IDENTICAL, content=content, mode=mode, yours=live))
             elif rel in forced:
-                ops.append(FileOp(path=rel, action=Action.OVERWRITE, content=content, mode=mode,
-                                  reason="--force: your file is backed up first",
+                ops.append(FileOp(path=here, action=Action.OVERWRITE, content=content, mode=mode,
+                                  reason="--force: your file is backed up first" + spelt,
                                   before=hashlib.sha256(target.read_bytes()).hexdigest()))
             else:
-                ops.append(FileOp(path=rel, action=Action.CONFLICT, content=content, mode=mode,
-                                  reason="you have a different file here; kept as is"))
+                ops.append(FileOp(path=rel, action=Action.CONFLICT, content=content, mode=mode, yours=live,
+                                  reason="you have a different file here; kept as is" + spelt))
         else:
-            ops.append(FileOp(path=rel, action=Action.CREATE, content=content, mode=mode))
+            ops.append(FileOp(path=here, action=Action.CREATE, content=content, mode=mode))
     return Plan(root=root, ops=tuple(ops))
+
+
+def live_spelling(root: Path, rel: PurePosixPath) -> PurePosixPath | None:
+    """How the user's tree spells ``rel`` when a name in it differs from ``rel``'s only in Unicode normal form.
+
+    Template paths are NFC (see :func:`shipyard.paths.safe_relpath`); a file made on macOS is often NFD. On a
+    file system that keeps both spellings apart (ext4), ``café.txt`` and ``cafe\u0301.txt`` are two files:
+    Shipyard treats yours as the same path, so it is compared (identical or conflict), never doubled.
+    Returns None when every existing part of ``rel`` is spelt as given (always for ASCII paths).
+    """
+    if str(rel).isascii():
+        return None
+    current = root
+    parts: list[str] = []
+    changed = False
+    names = list(rel.parts)
+    for index, part in enumerate(names):
+        if os.path.lexists(current / part):
+            parts.append(part)
+            current = current / part
+            continue
+        wanted = unicodedata.normalize("NFC", part)
+        try:
+            found = sorted(n for n in os.listdir(current) if unicodedata.normalize("NFC", n) == wanted)
+        except OSError:  # not a folder (a clash reported elsewhere) or unreadable
+            found = []
+        if not found:
+            parts.extend(names[index:])
+            break
+        parts.append(found[0])
+        current = current / found[0]
+        changed = True
+    return PurePosixPath(*parts) if changed else None
 
 
 def _type_clash(root: Path, rel: PurePosixPath) -> str:

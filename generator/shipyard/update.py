@@ -23,7 +23,7 @@ from .answers import previous_answers, recorded_answers
 from .apply import Applied, apply_plan, pending_recovery, recover
 from .errors import DirtyTreeError, InputFileError, ShipyardError, TemplateError, UnsafePathError, UsageError
 from .merge import WRITING, Change, classify
-from .plan import Action, FileOp, Plan, collect_staged, unwritable
+from .plan import Action, FileOp, Plan, collect_staged, live_spelling, unwritable
 from .render import (
     BUILTIN_TEMPLATES,
     TemplateSource,
@@ -69,7 +69,7 @@ class UpdatePrepared:
 
     def diff(self, change: Change, *, max_lines: int = 400) -> str:
         """Unified diff from your file to what the update makes of it."""
-        before = self.root / change.path
+        before = self.root / (live_spelling(self.root, change.path) or change.path)
         old = before.read_bytes() if before.is_file() else b""
         new = change.content if change.content is not None else b""
         if change.renamed_from is not None:
@@ -220,7 +220,7 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
         shutil.rmtree(staging, ignore_errors=True)
 
     def yours(rel: PurePosixPath) -> tuple[bytes, int] | None:
-        target = root / rel
+        target = root / (live_spelling(root, rel) or rel)  # your file as your file system spells it (NFD)
         if not target.is_file() or target.is_symlink():
             return None
         return target.read_bytes(), 0o755 if os.access(target, os.X_OK) else 0o644
@@ -228,7 +228,7 @@ def prepare(opts: UpdateOptions) -> UpdatePrepared:
     def blocked(rel: PurePosixPath) -> str:
         from .plan import _type_clash
 
-        target = root / rel
+        target = root / (live_spelling(root, rel) or rel)
         if target.is_symlink():
             return f"{rel} is a symlink of yours"
         return _type_clash(root, rel)
@@ -291,12 +291,13 @@ def _plan(root: Path, changes: list[Change], conflict: str) -> Plan:
         except UnsafePathError as exc:
             raise UnsafePathError(f"update would write through {change.path}: {exc.message}",
                                   hint=exc.hint) from exc
-        target = root / change.path
+        spelled = live_spelling(root, change.path) or change.path  # update your file, never a twin beside it
+        target = root / spelled
         exists = target.is_file()
         before = hashlib.sha256(target.read_bytes()).hexdigest() if exists else ""
         if change.kind == "removed":
             if exists:
-                ops.append(FileOp(path=change.path, action=Action.DELETE, content=b"", before=before,
+                ops.append(FileOp(path=spelled, action=Action.DELETE, content=b"", before=before,
                                   reason=change.reason))
             continue
         if _not_written(change, conflict):
@@ -313,7 +314,7 @@ def _plan(root: Path, changes: list[Change], conflict: str) -> Plan:
         if exists and target.read_bytes() == change.content and (
                 (0o755 if os.access(target, os.X_OK) else 0o644) == change.mode):
             continue
-        ops.append(FileOp(path=change.path, action=Action.UPDATE if exists else Action.CREATE,
+        ops.append(FileOp(path=spelled, action=Action.UPDATE if exists else Action.CREATE,
                           content=change.content, mode=change.mode, before=before, reason=change.reason))
     return Plan(root=root, ops=tuple(ops))
 

@@ -343,6 +343,34 @@ class YamlDoc:
         return Evidence(path=self.path, line=1)
 
 
+MAX_YAML_NODES = 100_000
+
+
+def _expanded_size(root: Any) -> int:
+    """How many values the document holds once every alias is expanded, counted without expanding it
+    (post-order over the node graph: an alias is the same node object, counted once and reused)."""
+    import yaml
+
+    def children(n: Any) -> list[Any]:
+        if isinstance(n, yaml.MappingNode):
+            return [x for pair in n.value for x in pair]
+        return list(n.value) if isinstance(n, yaml.SequenceNode) else []
+
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        n, done = stack.pop()
+        if id(n) in sizes:
+            continue
+        kids = children(n)
+        if done:
+            sizes[id(n)] = min(1 + sum(sizes.get(id(c), 0) for c in kids), 10 * MAX_YAML_NODES)
+            continue
+        stack.append((n, True))
+        stack.extend((c, False) for c in kids if id(c) not in sizes)
+    return sizes[id(root)]
+
+
 def load_yaml(rel: str, text: str) -> YamlDoc:
     """Parse with the safe loader and record the line of each mapping key and list item."""
     import yaml
@@ -350,6 +378,9 @@ def load_yaml(rel: str, text: str) -> YamlDoc:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when PyYAML has it: ~10x faster
     try:
         node = loader.get_single_node()  # parsed once: the lines come from the nodes, the data from them too
+        if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+            return YamlDoc(path=rel, data=None, lines={}, error=f"its aliases expand to more than {MAX_YAML_NODES:,} "
+                                                                "values (a YAML bomb?): not read")
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -359,7 +390,12 @@ def load_yaml(rel: str, text: str) -> YamlDoc:
         loader.dispose()
     lines: dict[tuple[object, ...], int] = {}
 
+    seen: set[int] = set()
+
     def walk(n: Any, prefix: tuple[object, ...]) -> None:
+        if id(n) in seen:  # an alias points at a node already walked: a YAML bomb must not expand here
+            return
+        seen.add(id(n))
         if isinstance(n, yaml.MappingNode):
             for key, value in n.value:
                 k = yaml.safe_load(yaml.serialize(key)) if key.tag != "tag:yaml.org,2002:str" else key.value

@@ -219,6 +219,16 @@ def inspect_repo(
                 message=f"{link} is a symlink pointing outside the repository; it was not read",
             )
         )
+    for big in files.large():
+        findings.append(
+            Finding(
+                code="large-file",
+                severity=Severity.INFO,
+                evidence=Evidence(path=big),
+                message=f"{big} is {files.sizes[big] / 1e6:.0f} MB: kept out of the image build context "
+                "(.dockerignore)",
+            )
+        )
     if files.truncated:
         findings.append(
             Finding(

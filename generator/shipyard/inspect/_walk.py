@@ -21,6 +21,8 @@ PRUNE = {
     "__MACOSX",
 }
 MAX_FILES = 200_000
+#: Files at least this big (data, models, archives, any type) are kept out of the image build context.
+LARGE_FILE_BYTES = 50 * 1024 * 1024
 
 DATA_FORMATS = {
     ".csv": "csv",
@@ -78,6 +80,10 @@ class RepoFiles:
     outside_links: list[str] = field(default_factory=list)  # symlinks pointing out of the repo
     truncated: bool = False
     _by_name: dict[str, list[str]] | None = None
+
+    def large(self) -> list[str]:
+        """Files of at least :data:`LARGE_FILE_BYTES`, in walk order."""
+        return [p for p, size in self.sizes.items() if size >= LARGE_FILE_BYTES]
 
     def by_name(self, name: str) -> list[str]:
         """Files whose base name matches ``name`` ignoring case and Unicode normal form."""

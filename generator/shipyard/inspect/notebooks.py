@@ -53,11 +53,36 @@ def _unreadable(path: str, why: str) -> Finding:
     )
 
 
+#: Above this size a notebook is read without its outputs (streamed, see :mod:`._slim`), in bounded memory.
+LARGE_NOTEBOOK_BYTES = 50 * 1024 * 1024
+
+
+def _large(rel: str, size: int, dropped: int) -> Finding:
+    return Finding(
+        code="notebook-large",
+        severity=Severity.INFO,
+        evidence=Evidence(path=rel),
+        message=f"{rel} is {size / 1e6:.0f} MB, {dropped / 1e6:.0f} MB of it outputs and attachments: those were "
+        "not read, only its cells (clear the outputs before committing to keep the repo small)",
+    )
+
+
 def _load(root: Path, rel: str) -> tuple[dict[str, object] | None, int, Finding | None]:
     full = root / rel
+    note: Finding | None = None
     try:
         size = os.stat(full).st_size
-        raw = full.read_bytes()
+        if size > LARGE_NOTEBOOK_BYTES:
+            from ._slim import SlimError, slim_json
+
+            with open(full, "rb") as handle:
+                try:
+                    raw, dropped = slim_json(handle)
+                except SlimError as exc:
+                    return None, size, _unreadable(rel, str(exc))
+            note = _large(rel, size, dropped)
+        else:
+            raw = full.read_bytes()
     except OSError as exc:
         return None, 0, _unreadable(rel, exc.strerror or type(exc).__name__)
     try:
@@ -72,7 +97,7 @@ def _load(root: Path, rel: str) -> tuple[dict[str, object] | None, int, Finding 
         return None, size, _unreadable(rel, f"malformed JSON {where}".strip())
     if not isinstance(data, dict) or not ("cells" in data or "worksheets" in data):
         return None, size, _unreadable(rel, "JSON without 'cells' or 'worksheets': not a Jupyter notebook")
-    return data, size, None
+    return data, size, note
 
 
 def read_notebook(root: Path, rel: str) -> tuple[ReadNotebook | None, list[Finding]]:
@@ -80,6 +105,7 @@ def read_notebook(root: Path, rel: str) -> tuple[ReadNotebook | None, list[Findi
     data, size, problem = _load(root, rel)
     if data is None:
         return None, [problem] if problem else []
+    note = [problem] if problem is not None else []
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     assert isinstance(meta, dict)
     nbformat = (
@@ -114,7 +140,9 @@ def read_notebook(root: Path, rel: str) -> tuple[ReadNotebook | None, list[Findi
         language = sorted(v3_languages)[0]
     version = str(info.get("version") or "")
     python2_kernel = kernel in ("python2", "python27") or version.startswith("2.")
-    return _analyse(rel, nbformat, minor, kernel, language, len(raw_cells), size, sources, python2_kernel)
+    read, _ = _analyse(rel, nbformat, minor, kernel, language, len(raw_cells), size, sources, python2_kernel)
+    read.findings[:0] = note
+    return read, []
 
 
 def _analyse(
