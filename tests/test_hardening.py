@@ -313,7 +313,11 @@ def test_case_10_a_git_worktree_a_shallow_clone_and_a_monorepo_folder_adopt_on_t
     subprocess.run(["cp", "-r", str(origin), str(plain)], check=True)
     subprocess.run(["rm", "-rf", str(plain / ".git")], check=True)
     refused = shipyard("adopt", plain, "--yes")
-    assert refused.returncode == 3 and "git init" in refused.stderr  # no git: its changes could not be reviewed
+    assert refused.returncode == 3 and "git init" in refused.stderr and "--allow-dirty" in refused.stderr
+    report = adopt_json(plain, "--allow-dirty")  # a folder without git, adopted as it is, on its own root
+    assert report["root"] == str(plain) and (plain / "Dockerfile").is_file() and not (tmp_path / "Dockerfile").exists()
+    assert any(w["code"] == "no-git" for w in report["warnings"])
+    assert adopt_json(plain, "--allow-dirty")["changes_nothing"]
 
 
 def test_case_03_a_directory_symlink_in_the_users_repo_that_leads_outside_is_never_written_through(tmp_path):

@@ -8,6 +8,7 @@ The CLI shows the preview in between.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__, gitinfo
 from .answers import Flags, derive, previous_answers, recorded_answers
 from .apply import Applied, apply_plan, pending_recovery, recover
-from .errors import DirtyTreeError, InputFileError, ShipyardError, UnsafePathError
+from .errors import DirtyTreeError, InputFileError, NotAGitRepoError, ShipyardError, UnsafePathError
 from .facts import SEVERITY_ORDER, Evidence, Finding, RepoFacts, Severity
 from .plan import CRITICAL_CONFLICTS, Action, Plan, collect_staged, make_plan, unwritable
 from .render import TemplateSource, parse_source, render
@@ -259,9 +260,20 @@ def prepare(opts: AdoptOptions) -> Prepared:
     root = opts.path.resolve()
     if not root.is_dir():
         raise InputFileError(f"{opts.path} is not a folder", hint="give the path of your notebook repo")
-    top = gitinfo.require_repo(root)
-    source = parse_source(opts.template)
     recovery: list[Finding] = []
+    try:
+        top = gitinfo.require_repo(root)
+    except NotAGitRepoError as exc:
+        if not (opts.allow_dirty or opts.dry_run):
+            raise NotAGitRepoError(exc.message, hint="run 'git init && git add -A && git commit -m notebooks' "
+                                   "first, so every change can be reviewed and undone; or pass --allow-dirty to "
+                                   "adopt the folder as it is") from None
+        top = root  # no git: nothing to review against, and no recorded base (update re-renders instead)
+        recovery.append(Finding(code="no-git", severity=Severity.WARNING, message=(
+            f"{root} is not a git repository: adopted as it is (--allow-dirty); nothing can be reviewed or undone "
+            "with git, and `shipyard update` will re-render this version as its base. `git init` and commit to "
+            "get both")))
+    source = parse_source(opts.template)
     if pending_recovery(root):
         if opts.dry_run:
             recovery.append(Finding(code="interrupted-run", severity=Severity.WARNING,
@@ -436,7 +448,7 @@ def _record_base(prepared: Prepared) -> None:
     files = {rel: v for rel, v in prepared.template_files.items() if rel in landed}
     try:
         base.record(prepared.root, files, source=prepared.source.display(), version=prepared.template_version)
-    except ShipyardError:  # the files are written; without a recorded base, update re-renders this version
+    except (ShipyardError, OSError, subprocess.SubprocessError):  # written; without a base, update re-renders
         pass
 
 

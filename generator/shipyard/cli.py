@@ -102,7 +102,8 @@ def adopt(
     owner: Annotated[str | None, typer.Option("--owner", metavar="EMAIL", help="Technical owner's e-mail.")] = None,
     template: Annotated[str | None, typer.Option(
         "--template", metavar="SOURCE", help="Template: 'production' (built in), a folder, or a git URL[@ref].")] = None,
-    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Run on a tree with uncommitted changes.")] = False,
+    allow_dirty: Annotated[bool, typer.Option(
+        "--allow-dirty", help="Run on a tree with uncommitted changes, or on a folder that is not under git.")] = False,
     force: Annotated[list[str] | None, typer.Option(
         "--force", metavar="PATH", help="Overwrite this conflicting file (a backup is kept). Repeatable.")] = None,
     trust: Annotated[bool, typer.Option("--trust", help="Allow a third-party template to run tasks.")] = False,
