@@ -68,9 +68,12 @@ def write_big_csv(path: Path, size: int) -> None:
 
 def run_child(code: str, timeout: int = 120) -> dict:
     """Run ``code`` in a fresh Python with Shipyard importable; it prints one JSON line. Adds its peak RSS."""
+    # VmHWM, the peak of this process's own memory: ru_maxrss would carry over the forking parent's (pytest's)
+    # peak across exec on Linux, so a big test process made a small child look big
     script = textwrap.dedent(code) + textwrap.dedent("""
-        import json as _json, resource as _resource
-        RESULT["peak_mb"] = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
+        import json as _json, re as _re
+        _status = open("/proc/self/status", encoding="ascii").read()
+        RESULT["peak_mb"] = int(_re.search(r"VmHWM:\\s+(\\d+) kB", _status).group(1)) / 1024
         print(_json.dumps(RESULT))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
