@@ -24,7 +24,6 @@ import csv
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -44,6 +43,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from conftest import adopt_json, copy_example
+from runtime_harness import free_port
 
 PYTHON_VERSION = "3.11"  # the template's default python_version (copier.yml); make container-test builds it
 BASE_IMAGE = os.environ.get("SHIPYARD_CONTAINER_BASE") or f"localhost/shipyard-python-base:{PYTHON_VERSION}"
@@ -75,12 +75,6 @@ def podman(*args: str | Path, timeout: float = 120, check: bool = True) -> subpr
         raise AssertionError(f"podman {' '.join(map(str, args))} failed ({done.returncode}):\n"
                              f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
     return done
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _http(method: str, url: str, body: object | None = None) -> tuple[int, str]:
@@ -211,7 +205,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         shutil.copytree(repo / "mlartifacts", artifacts)
         for path in [artifacts, *artifacts.rglob("*")]:
             path.chmod(0o777 if path.is_dir() else 0o666)
-        port = _free_port()
+        port = free_port()
         db = repo / "mlflow.db"
         container = podman(
             "run", "--detach", *RUN_FLAGS, "--name", f"shipyard-container-test-{canary[-12:]}",

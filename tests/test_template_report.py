@@ -23,9 +23,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import time_machine  # a dev dependency: missing, this module must fail, not skip
 from runtime_harness import CLASSIFIER_MODULE, churn_data, free_port, make_project, show
-
-time_machine = pytest.importorskip("time_machine")
 
 pytestmark = pytest.mark.e2e
 
