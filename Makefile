@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.shipyard-installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint docs bench field-test clean container-test
+.PHONY: install demo test lint docs bench field-test clean container-test scale-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,5 +57,27 @@ container-test: install ## build and run the generated Dockerfile with podman (o
 	SHIPYARD_CONTAINER_TEST=1 SHIPYARD_CONTAINER_BASE=localhost/shipyard-python-base:$(CONTAINER_PYTHON) \
 		$(BIN)/python -m pytest tests/test_container.py -v -rs
 
+# Opt-in: the scale-out paths for real (tests/test_scale_registry.py, tests/test_scale_spark.py). Debian/Ubuntu,
+# as root or with sudo: installs PostgreSQL and a Java runtime with apt-get unless present, pyspark into $(VENV),
+# and the MLflow tracking server (full mlflow + psycopg2) into its own venv $(SERVER_VENV), as a team runs it
+# apart from the project; then runs those tests as mandatory (SHIPYARD_SCALE_TEST=1: a missing part fails).
+SERVER_VENV    := .venv-mlflow-server
+SCALE_PACKAGES := postgresql openjdk-17-jre-headless
+PYSPARK        ?= pyspark>=3.5,<5
+
+scale-test: install ## shared MLflow server on PostgreSQL and Spark scoring, for real (opt-in; installs with apt-get)
+	@command -v apt-get >/dev/null || { echo "scale-test: needs apt-get (Debian/Ubuntu); install $(SCALE_PACKAGES) yourself, then SHIPYARD_SCALE_TEST=1 $(BIN)/python -m pytest tests/test_scale_registry.py tests/test_scale_spark.py"; exit 2; }
+	@missing=$$(for p in $(SCALE_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "scale-test: apt-get install $$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(BIN)/python -m pip install --quiet '$(PYSPARK)'
+	@test -x $(SERVER_VENV)/bin/mlflow || { $(PYTHON) -m venv $(SERVER_VENV) && \
+		$(SERVER_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+		$(SERVER_VENV)/bin/python -m pip install --quiet "mlflow==$$($(BIN)/python -c 'import mlflow; print(mlflow.__version__)')" psycopg2-binary; }
+	SHIPYARD_SCALE_TEST=1 SHIPYARD_MLFLOW_SERVER=$(CURDIR)/$(SERVER_VENV)/bin/mlflow \
+		$(BIN)/python -m pytest tests/test_scale_registry.py tests/test_scale_spark.py -v -rs
+
 clean:
-	rm -rf $(VENV) site demo .pytest_cache .bench
+	rm -rf $(VENV) $(SERVER_VENV) site demo .pytest_cache .bench
