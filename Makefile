@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,e2e]'
 	$(BIN)/python scripts/fetch_sarif_schema.py
+	$(BIN)/python scripts/fetch_kustomize.py
+	$(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet 'checkov==3.3.30'
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install shipyard with its test tools

@@ -53,6 +53,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "target_column": "is_fraud",
         "primary_metric": "average_precision",
         "metric_floor": 0.42,
+        "kubernetes": True,  # the release jobs that render and validate the manifests, linted on both providers
     },
     "unusual": {
         "project_name": "Análise & Churn",
@@ -64,6 +65,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "owner_name": "José Silva",
         "data_path": "raw data/clientes 2024.csv",
         "time_column": "data_ref",
+        "kubernetes": True,
     },
     # hardening case 16: shell metacharacters and expressions in every free-text answer
     "hostile": {
@@ -76,6 +78,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "owner_name": "Eve ${{ github.event.issue.title }} \"; exit 1",
         "data_path": "data/$(whoami).csv",
         "target_column": "target`id`",
+        "kubernetes": True,
     },
 }
 
@@ -170,6 +173,13 @@ def test_delivery_files_are_rendered(rendered: dict[str, Path], name: str) -> No
         assert not (root / ".github").exists(), "a GitLab-only project gets no .github directory"
     assert (root / ".gitlab-ci.yml").is_file() == (provider in ("gitlab", "both"))
     assert (root / "catalog-info.yaml").is_file() == bool(ANSWER_SETS[name].get("catalog_info"))
+    kubernetes = bool(ANSWER_SETS[name].get("kubernetes"))
+    assert (root / "deploy/kubernetes/overlays/prod/kustomization.yaml").is_file() == kubernetes
+    if provider in ("github", "both"):
+        jobs = load_yaml(root / ".github/workflows/release.yml")["jobs"]
+        assert ("manifests" in jobs) == kubernetes
+    if provider in ("gitlab", "both"):
+        assert ("kubernetes-validate" in load_yaml(root / ".gitlab-ci.yml")) == kubernetes
     leftovers = [p for p in root.rglob("*") if p.name.endswith(".jinja") or "{%" in p.name]
     assert not leftovers, leftovers
 
@@ -654,6 +664,10 @@ DELIVERY_FILES = (
     ".pre-commit-config.yaml", "OWNERSHIP.yaml", "CODEOWNERS", "MODEL_CARD.md", "catalog-info.yaml",
     ".github/workflows/ci.yml", ".github/workflows/train.yml", ".github/workflows/monitor.yml",
     ".github/workflows/release.yml", ".github/dependabot.yml", ".gitlab-ci.yml",
+    *(f"deploy/kubernetes/{rel}.yaml" for rel in (
+        "base/kustomization", "base/serviceaccount", "base/deployment", "base/service", "base/hpa", "base/pdb",
+        "base/networkpolicy", "overlays/dev/kustomization", "overlays/dev/namespace", "overlays/prod/kustomization",
+        "overlays/prod/namespace")),
 )  # fmt: skip
 
 
