@@ -3,6 +3,7 @@
     python benchmarks/run.py                 # all: cli adopt update fleet doctor memory serve  (make bench)
     python benchmarks/run.py cli adopt       # a subset, by name
     python benchmarks/run.py --no-docs serve # do not touch docs/benchmarks.md
+    python benchmarks/run.py workers         # opt-in: the 2-minute load test of `serve --workers 2` vs 1
 
 Both sides of every comparison are measured in the same run, interleaved, and reported as medians
 and ratios. Results go to .bench/results.json (merged with earlier results of benchmarks not rerun)
@@ -31,6 +32,7 @@ import bench_doctor
 import bench_fleet
 import bench_memory
 import bench_serve
+import bench_serve_workers
 import bench_update
 from common import ROOT, BenchError, shipyard_version
 
@@ -42,7 +44,9 @@ BENCHES: dict[str, Callable[[], dict[str, Any]]] = {
     "fleet": bench_fleet.run,
     "doctor": bench_doctor.run,
     "memory": bench_memory.run,
+    "workers": bench_serve_workers.run,
 }
+OPT_IN = {"workers"}  # run only when named: a load test of two minutes and more
 RESULTS = ROOT / ".bench" / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -147,6 +151,14 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
                          met(r["p99_ratio"] <= serve["target_p99_ratio"]) if targets else ""])
             rows.append([f"serve {label}: p50 latency", f"{num(ours['p50_ms'], '.1f')} ms",
                          f"mlflow: {num(theirs['p50_ms'], '.1f')} ms", num(r["p50_ratio"]), "", ""])
+    workers = results.get("workers")
+    if workers:
+        two, one = workers["workers_2"], workers["workers_1"]
+        label = f"`serve --workers 2`, {two['connections']} connections, 1-row"
+        rows.append([f"{label}: requests/s", num(two["rps"], ".0f"), f"--workers 1: {num(one['rps'], '.0f')}",
+                     num(workers["rps_ratio"]), "", ""])
+        rows.append([f"{label}: p99 latency", f"{num(two['p99_ms'], '.1f')} ms",
+                     f"--workers 1: {num(one['p99_ms'], '.1f')} ms", num(workers["p99_ratio"]), "", ""])
     return rows
 
 
@@ -246,6 +258,25 @@ def details(results: dict[str, Any]) -> str:
             f"{serve['predictions_agree']} rows. Contract checked per row: "
             f"{', '.join(serve['contract']) or 'none found'}; `{serve['package']}_prediction_requests_total"
             f"{{status=\"success\"}}` read {num(serve['metrics_success_count'], '.0f')} at the end.")
+    workers = results.get("workers")
+    if workers:
+        head = ["Workers", "Requests ok", "Errors", "Requests/s", "p50", "p99", "Per worker", "RSS first / last / peak",
+                "Stop"]
+        rows = []
+        for key in ("workers_2", "workers_1"):
+            r = workers[key]
+            share = "/".join(f"{v:.0f}" for v in r["per_worker_requests"].values()) or "-"
+            rss = ", ".join(f"{num(m['first_mb'], '.0f')} / {num(m['last_mb'], '.0f')} / {num(m['peak_mb'], '.0f')} MB"
+                            for m in r["memory"].values())
+            rows.append([str(r["workers"]), str(r["sent_total"]), str(r["errors_total"]), num(r["rps"], ".0f"),
+                         f"{num(r['p50_ms'], '.1f')} ms", f"{num(r['p99_ms'], '.1f')} ms", share, rss,
+                         f"exit {r['stop_exit_code']} in {secs(r['stop_s'])}"])
+        parts.append(
+            f"**Several workers** (`benchmarks/bench_serve_workers.py`, measured {workers['measured_at']}; "
+            f"{workers['workers_2']['connections']} keep-alive client connections, single-row requests, "
+            f"{workers['workers_2']['seconds']:.0f} s per server after a warm-up; requests ok includes the warm-up). "
+            "Checked: no error, `/metrics` counts every request sent whichever worker answers, one prediction-log "
+            "line per request, flat memory, exit 0 on SIGTERM:\n\n" + markdown_table(head, rows))
     return "\n\n".join(parts)
 
 
@@ -282,13 +313,13 @@ def update_doc(data: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"benchmarks to run ({', '.join(BENCHES)}; default: all)")
+                        help=f"benchmarks to run ({', '.join(BENCHES)}; default: all but {', '.join(OPT_IN)})")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHES]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)} (choose from {', '.join(BENCHES)})")
-    names = args.names or list(BENCHES)
+    names = args.names or [n for n in BENCHES if n not in OPT_IN]
 
     data: dict[str, Any] = {"results": {}}
     if RESULTS.exists():

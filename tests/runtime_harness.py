@@ -302,40 +302,66 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    """A running `serve` process: its base URL, port, process and output file."""
+
+    url: str
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
 @contextlib.contextmanager
-def served(project: Project, *, deadline: float = 60.0) -> Iterator[str]:
-    """Run `python -m <pkg> serve` on a free port; yield the base URL once /ready answers 200."""
+def started(project: Project, *args: str, deadline: float = 60.0, log_name: str = "serve.log",
+            **env: str) -> Iterator[Server]:
+    """Run `python -m <pkg> serve ARGS` on a free port with `env` added; yield it once /ready answers 200.
+
+    Stopped at the end with SIGTERM (SIGKILL after 10 s) unless the test stopped it already."""
     import httpx
 
     port = free_port()
-    log = open(project.root / "serve.log", "w")
+    log_path = project.root / log_name
+    log = open(log_path, "w")
     proc = subprocess.Popen(
-        [PYTHON, "-m", project.package, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=project.root, env=project.env(), stdout=log, stderr=subprocess.STDOUT,
+        [PYTHON, "-m", project.package, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        cwd=project.root, env=project.env(**env), stdout=log, stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    server = Server(f"http://127.0.0.1:{port}", port, proc, log_path)
     try:
         end = time.monotonic() + deadline
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"serve exited with {proc.returncode}:\n{(project.root / 'serve.log').read_text()}")
+                raise AssertionError(f"serve exited with {proc.returncode}:\n{server.output()}")
             try:
-                if httpx.get(f"{url}/ready", timeout=1.0).status_code == 200:
+                if httpx.get(f"{server.url}/ready", timeout=1.0).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > end:
-                raise AssertionError(f"/ready not 200 within {deadline}s:\n{(project.root / 'serve.log').read_text()}")
+                raise AssertionError(f"/ready not 200 within {deadline}s:\n{server.output()}")
             time.sleep(0.2)
-        yield url
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def served(project: Project, *, deadline: float = 60.0, workers: int | None = None, **env: str) -> Iterator[str]:
+    """Run `python -m <pkg> serve` (`--workers N` if given) on a free port; yield the base URL once /ready is 200."""
+    args = ("--workers", str(workers)) if workers is not None else ()
+    with started(project, *args, deadline=deadline, **env) as server:
+        yield server.url
 
 
 def show(proc: subprocess.CompletedProcess) -> str:

@@ -210,6 +210,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         container = podman(
             "run", "--detach", *RUN_FLAGS, "--name", f"shipyard-container-test-{canary[-12:]}",
             "--publish", f"127.0.0.1:{port}:8000",
+            # as the generated Kubernetes pod runs it: read-only root, writable /tmp and logs only, no capabilities
+            "--read-only", "--tmpfs", "/tmp:rw,mode=1777", "--tmpfs", "/app/logs:rw,mode=1777",
+            "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
             "--volume", f"{db}:{db}:ro", "--volume", f"{artifacts}:{repo / 'mlartifacts'}",
             "--env", f"MLFLOW_TRACKING_URI=sqlite:///{db}",
             tag,
@@ -254,6 +257,13 @@ def test_health_answers_and_the_champion_serves(built: Built) -> None:
     status, text = _http("POST", built.url + "/predict", {"records": records})
     assert status == 200, f"{text}\n{built.logs()}"
     assert len(json.loads(text)["predictions"]) == len(records), text
+    # on the read-only root the prediction log goes to the writable logs mount, one line for this request
+    end, logged = time.monotonic() + 10, []
+    while not logged and time.monotonic() < end:  # written by the log's own thread, just after the answer
+        done = podman("exec", built.container, "cat", "/app/logs/predictions.jsonl", check=False)
+        logged = done.stdout.splitlines()
+        time.sleep(0.2)
+    assert [json.loads(line)["rows"] for line in logged] == [len(records)], logged
 
 
 def test_the_image_healthcheck_passes(built: Built) -> None:

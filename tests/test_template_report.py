@@ -307,8 +307,9 @@ def test_rotated_backups_are_read(project, package, simulated, tmp_path):
     for entry in entries:
         writer.write(entry)
     writer.close()
-    files = sorted(p.name for p in path.parent.iterdir())
+    files = sorted(p.name for p in path.parent.iterdir() if p.suffix != ".lock")  # not the writers' lock file
     assert len(files) > 5 and "predictions.jsonl.1" in files and "predictions.jsonl" in files
+    assert (path.parent / "predictions.jsonl.lock").exists()
     r = report_json(project, "--log", str(path), "--since", "2030-01-01")
     assert len(r["log"]["files"]) == len(files)
     assert r["requests"] == {"total": 43, "success": 34, "invalid": 9, "error": 0, "rows": 68, "rows_rejected": 8}

@@ -15,7 +15,7 @@ COMMANDS = {
     "promote": "make the challenger the champion if it beats the baseline and the champion and meets the floor",
     "rollback": "point the champion alias back to the previous champion",
     "serve": "run the HTTP prediction service (FastAPI + uvicorn) with the champion",
-    "predict": "score a data file in batch with the champion",
+    "predict": "score a data file (or, with --engine spark, a table) in batch with the champion",
     "request-example": "print a /predict request body made of rows the champion was trained on",
     "check-data": "check a data file (default: the training data) against the data contract",
     "drift": "PSI drift of a data file (and its predictions) against the champion's training profile",
@@ -36,6 +36,13 @@ in this git repository (and unchanged since) is loaded. Review it like code befo
 """
 
 
+PREDICT_EPILOG = """\
+Each row is checked as the service checks a request (the model's column types, the data contract's
+row rules). The rows that pass are scored and written to OUTPUT with `prediction` (and `probability`
+for a binary classifier); the others go to the rejects with reject_rule, reject_column and
+reject_message. Exit 0 when rows were scored, rejects or not; 1 when every row was rejected, or any
+with --fail-on-rejects; 2 a usage error (no model, an input Spark cannot read as the project does).
+"""
 EXIT_EPILOG = """\
 exit codes: 0 done; 1 refused (a gate, a check, nothing to roll back); 2 usage or configuration error; 3 the
 notebook's code failed or timed out; 69 the registry is unreachable; 75 registry busy (another train, promote or
@@ -65,9 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help=COMMANDS["serve"], description=COMMANDS["serve"])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p = sub.add_parser("predict", help=COMMANDS["predict"], description=COMMANDS["predict"])
-    p.add_argument("file")
-    p.add_argument("--output", "-o", default=None, help="output CSV/Parquet (default: <file>.predictions.csv)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help=f"worker processes, each loading the model (default: {S.ENV_PREFIX}_WORKERS or 1; "
+                        "in Kubernetes keep 1 and scale pods)")
+    p = sub.add_parser("predict", help=COMMANDS["predict"], description=COMMANDS["predict"], epilog=PREDICT_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", metavar="INPUT", help="a CSV/Parquet file (with --engine spark: also a folder, a URI or "
+                                                 "a table name)")
+    p.add_argument("output_arg", nargs="?", default=None, metavar="OUTPUT",
+                   help="where the scored rows go (default: <input>.predictions.csv or .parquet)")
+    p.add_argument("--output", "-o", default=None, help="the same as OUTPUT")
+    p.add_argument("--engine", choices=("pandas", "spark"), default="pandas",
+                   help="pandas (default): in this process; spark: on Spark (local[*], spark-submit's master or "
+                        f"{S.ENV_PREFIX}_SPARK_MASTER)")
+    p.add_argument("--rejects", default=None, metavar="PATH",
+                   help="where the rows that break a rule go (default: <output>.rejects.<ext>)")
+    p.add_argument("--fail-on-rejects", action="store_true", help="exit 1 when any row was rejected")
     p = sub.add_parser("request-example", help=COMMANDS["request-example"], description=COMMANDS["request-example"])
     p.add_argument("--rows", type=int, default=3)
     p = sub.add_parser("check-data", help=COMMANDS["check-data"], description=COMMANDS["check-data"])
@@ -225,17 +245,25 @@ def _example(args) -> int:
 
 
 def _predict(args) -> int:
-    from .batch import run
+    from .batch import exit_code
 
-    dest, rows, model = run(args.file, args.output)
-    print(f"scored {rows} row(s) with {model}: {dest}")
-    return 0
+    if args.output and args.output_arg and args.output != args.output_arg:
+        raise ProjectError(f"two outputs: {args.output_arg} and --output {args.output}", "give one", exit_code=2)
+    output = args.output or args.output_arg
+    if args.engine == "spark":
+        from .spark_scoring import run
+    else:
+        from .batch import run
+    result = run(args.file, output, args.rejects)
+    print(f"scored {result.rows} row(s) with {result.model}: {result.output}; {result.rejected} row(s) rejected: "
+          f"{result.rejects}")
+    return exit_code(result, args.fail_on_rejects)
 
 
 def _serve(args) -> int:
-    from .service import serve
+    from .serving import serve
 
-    return serve(args.host, args.port, echo=lambda text: print(text, flush=True))
+    return serve(args.host, args.port, args.workers, echo=lambda text: print(text, flush=True))
 
 
 def _promote(args) -> int:
@@ -262,12 +290,28 @@ NEEDS = {"train": ("pandas", "sklearn", "mlflow"), "promote": ("mlflow",), "roll
          "request-example": ("pandas", "mlflow"), "check-data": ("pandas", "yaml"), "drift": ("pandas", "yaml"),
          "check-ownership": ("yaml",), "report": ("yaml",)}  # report reads the registry when mlflow is there
 DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "mlflow": "mlflow-skinny"}
+#: What an option adds to its command's needs, and the extra of pyproject.toml that installs it.
+OPTION_NEEDS = {("predict", "engine", "spark"): (("pyspark",), "spark")}
 
 
-def missing_dependencies(command: str) -> list[str]:
+def missing_dependencies(command: str, args=None) -> list[str]:
     import importlib.util
 
-    return [m for m in NEEDS.get(command, ()) if importlib.util.find_spec(m) is None]
+    needs = list(NEEDS.get(command, ()))
+    for (cmd, option, value), (modules, _) in OPTION_NEEDS.items():
+        if cmd == command and getattr(args, option, None) == value:
+            needs += modules
+    return [m for m in needs if importlib.util.find_spec(m) is None]
+
+
+def _extra(command: str, args, missing: list[str]) -> tuple[str, str]:
+    """(what needs them, the pip extras) for the missing-dependency message."""
+    what, extras, by_option = command, [], set()
+    for (cmd, option, value), (modules, extra) in OPTION_NEEDS.items():
+        if cmd == command and getattr(args, option, None) == value and set(missing) & set(modules):
+            what, by_option = f"{command} --{option} {value}", by_option | set(modules)
+            extras.append(extra)
+    return what, ",".join((["dev"] if set(missing) - by_option else []) + extras)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,11 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.WARNING)
     logger.propagate = False
-    missing = missing_dependencies(args.command)
+    missing = missing_dependencies(args.command, args)
     if missing:
         names = ", ".join(DISTRIBUTIONS.get(m, m) for m in missing)
-        print(f"error: {args.command} needs {names}, not installed in {sys.executable}", file=sys.stderr)
-        print("hint: install the project with its dependencies: pip install -e '.[dev]' (if pyproject.toml is "
+        what, extra = _extra(args.command, args, missing)
+        print(f"error: {what} needs {names}, not installed in {sys.executable}", file=sys.stderr)
+        print(f"hint: install the project with its dependencies: pip install -e '.[{extra}]' (if pyproject.toml is "
               "your own, merge the generated dependencies into it first: see ADOPTION.md)", file=sys.stderr)
         return 2
     S.quiet_mlflow()

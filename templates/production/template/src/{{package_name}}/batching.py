@@ -6,6 +6,9 @@ task. It takes everything that queued up while the previous model call ran (up t
 model once in a dedicated thread and hands each request its own slice of the answer. A lone request
 is scored at once. Only under load (the previous model call served two or more requests) does the
 batcher wait up to `<PKG>_MAX_BATCH_WAIT_MS` (default 1.5 ms) for more requests to join; 0 never waits.
+
+At shutdown (SIGTERM: uvicorn first waits for the requests in flight, `<PKG>_GRACEFUL_SECONDS`) `stop()`
+still scores and answers whatever is queued or in the model thread, for a bounded time, before it stops.
 """
 
 import asyncio
@@ -21,6 +24,7 @@ from . import settings as S
 log = logging.getLogger(__name__)
 MAX_BATCH_ROWS = 256  # default rows per model call (`<PKG>_MAX_BATCH_ROWS`)
 MAX_BATCH_WAIT_MS = 1.5  # collection window under load only (`<PKG>_MAX_BATCH_WAIT_MS`); 0 = never wait
+DRAIN_SECONDS = 10.0  # at shutdown, how long queued requests may still be scored
 
 
 class _Job:
@@ -51,6 +55,7 @@ class Batcher:
         self.wakeup: asyncio.Event | None = None
         self.model_pool: ThreadPoolExecutor | None = None
         self.log_pool: ThreadPoolExecutor | None = None
+        self.busy = False  # a model call is running
         self.calls = 0  # model calls
         self.largest = 0  # most requests served by one model call
 
@@ -69,8 +74,13 @@ class Batcher:
         self.wakeup = asyncio.Event()
         self.task = loop.create_task(self._run(), name=f"{S.PACKAGE}-batcher")
 
-    async def stop(self) -> None:
-        """Stop the task, fail what is still queued, finish pending log writes."""
+    async def stop(self, drain: float = DRAIN_SECONDS) -> None:
+        """Answer what is queued or being scored (for `drain` seconds at most), then stop the task, fail what is
+        still queued and finish the pending log writes."""
+        if self.task is not None and not self.task.done() and self.loop is asyncio.get_running_loop():
+            deadline = self.loop.time() + drain
+            while (self.busy or any(not j.future.done() for j in self.queue)) and self.loop.time() < deadline:
+                await asyncio.sleep(0.005)
         task, self.task = self.task, None
         if task is not None and not task.done():
             task.cancel()
@@ -161,6 +171,7 @@ class Batcher:
             predictor = jobs[0].predictor
             self.calls += 1
             self.largest = max(self.largest, len(jobs))
+            self.busy = True
             try:
                 answers = await loop.run_in_executor(self.model_pool, predictor.score_many, [j.records for j in jobs])
             except asyncio.CancelledError:
@@ -176,6 +187,8 @@ class Batcher:
                         job.future.set_exception(exc)
             else:
                 self._answer(predictor, jobs, answers)
+            finally:
+                self.busy = False
             # Let the answered requests' handlers send their responses (one pass of the loop, no
             # timer) before the next model call competes with them for the interpreter lock.
             await asyncio.sleep(0)

@@ -17,6 +17,13 @@ append-only JSON lines, rotated by size, written by its own thread. One line per
 
 `report` (usage.py) reads it back, rotated backups included.
 
+Several processes (`serve --workers N`) append to one log: every write (and rotation) holds an `fcntl.flock`
+on `<log>.lock`, takes the size from the open file and reopens the log first when another process rotated it
+(the path's inode is no longer the open file's), so lines never interleave and rotation happens once.
+In multiprocess mode (`PROMETHEUS_MULTIPROC_DIR` set, as `serve --workers N` does) `/metrics` sums the
+counters and histograms of every worker (exited ones too, until the service restarts) and `model_info`
+shows the versions that live workers serve (`livemax`); nothing is exposed per process.
+
 The log never fails a prediction. A record it cannot write (a full disk, a read-only volume) is dropped,
 counted in `<package>_prediction_log_dropped_total` and logged (one warning a minute at most); the file is
 reopened at the next record. A start after a crash (SIGKILL mid-write) finds the torn last line and ends it
@@ -55,6 +62,8 @@ class PredictionLog:
         self._lock = threading.Lock()
         self._fh = None
         self._size = 0
+        self._lock_fd: int | None = None  # `<log>.lock`, flock'ed around each write: shared by every process
+        self._lockable = True  # False for a log that is not a regular file (a device): nothing to rotate or lock
         self._warned_at: float | None = None
         self._unwarned = 0
 
@@ -62,7 +71,7 @@ class PredictionLog:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.path, "a", encoding="utf-8")  # flushed after every write_many
-        self._size = self._fh.tell()
+        self._size = os.fstat(self._fh.fileno()).st_size
         if self._size > 0 and not self._ends_with_newline():
             self._fh.write("\n")  # a torn last record (a crash mid-write): ours starts on a line of its own
             self._fh.flush()
@@ -95,6 +104,41 @@ class PredictionLog:
                         self.path, exc, self._unwarned)
             self._warned_at, self._unwarned = at, 0
 
+    def _locked(self) -> int | None:
+        """Take the cross-process lock (`<log>.lock`, opened once); None when the log is not a regular file."""
+        import fcntl
+
+        assert self.path is not None
+        if self._lock_fd is None and self._lockable:
+            if self.path.exists() and not self.path.is_file():
+                self._lockable = False
+                return None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = os.open(self.path.with_name(self.path.name + ".lock"),
+                                    os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        return self._lock_fd
+
+    def _follow(self) -> None:
+        """Under the lock: open the log, or reopen it when another process rotated it; size from the file."""
+        if self._fh is None:
+            self._open()
+            return
+        assert self.path is not None
+        own = os.fstat(self._fh.fileno())
+        try:
+            now_at = os.stat(self.path)
+            same = (now_at.st_ino, now_at.st_dev) == (own.st_ino, own.st_dev)
+        except FileNotFoundError:  # renamed away and not yet recreated
+            same = False
+        if same:
+            self._size = own.st_size
+        else:
+            self._fh.close()
+            self._fh = None
+            self._open()
+
     def _rotate(self) -> None:
         assert self.path is not None
         if self._fh:
@@ -119,20 +163,25 @@ class PredictionLog:
     def write_many(self, entries: list[dict[str, Any]]) -> None:
         if not self.enabled:
             return
+        import fcntl
+
         with self._lock:
+            fd = None
             try:
-                for entry in entries:
-                    line = json.dumps(entry, default=str) + "\n"
-                    if self._fh is None:
-                        self._open()
+                lines = [json.dumps(entry, default=str) + "\n" for entry in entries]  # ASCII: len() is bytes
+                fd = self._locked()
+                self._follow()
+                for line in lines:
                     if self._size + len(line) > self.max_bytes and self._size > 0:
                         self._rotate()
                     self._fh.write(line)
                     self._size += len(line)
-                if self._fh is not None:
-                    self._fh.flush()
+                self._fh.flush()  # before the lock is released: another process appends after these lines
             except Exception as exc:  # logging must never break predictions: the whole batch counts as lost
                 self._drop(len(entries), exc)
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         with self._lock:
@@ -142,6 +191,9 @@ class PredictionLog:
                 except OSError as exc:
                     log.warning("prediction log %s: %s at close", self.path, exc)
                 self._fh = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
 
 class Metrics:
@@ -175,7 +227,8 @@ class Metrics:
         self.log_dropped = Counter(f"{p}_prediction_log_dropped",
                                    "Prediction-log records that could not be written (full disk, I/O error)",
                                    registry=self.registry)
-        self.info = Gauge(f"{p}_model_info", "The model being served", ["version", "name"], registry=self.registry)
+        self.info = Gauge(f"{p}_model_info", "The model being served", ["version", "name"], registry=self.registry,
+                          multiprocess_mode="livemax")  # several workers: 1 per version a live worker serves
         self._children: dict[tuple[str, str], Any] = {}
 
     def request(self, version: str, status: str):
@@ -184,3 +237,53 @@ class Metrics:
         if child is None:
             child = self._children[key] = self.requests.labels(model_version=version, status=status)
         return child
+
+
+def multiprocess_dir() -> str | None:
+    """prometheus-client's multiprocess directory (`PROMETHEUS_MULTIPROC_DIR`), or None in one process."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def exposition(registry: Any) -> bytes:
+    """/metrics: this process's registry, or in multiprocess mode every worker's files merged."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    if multiprocess_dir() is None:
+        return generate_latest(registry)
+    from prometheus_client import multiprocess
+
+    merged = CollectorRegistry()  # a fresh one per scrape, as prometheus-client requires
+    multiprocess.MultiProcessCollector(merged)
+    return generate_latest(merged)
+
+
+def worker_started() -> None:
+    """Multiprocess mode: forget the live gauges of workers that died without saying so (SIGKILL)."""
+    path = multiprocess_dir()
+    if path is None:
+        return
+    from prometheus_client import multiprocess
+
+    for db in Path(path).glob("gauge_live*_*.db"):
+        pid = db.stem.rpartition("_")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def worker_stopped() -> None:
+    """Multiprocess mode: this worker's live gauges (model_info) go; its counters stay in the sums."""
+    path = multiprocess_dir()
+    if path is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid(), path)

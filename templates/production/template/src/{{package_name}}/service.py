@@ -11,15 +11,14 @@ are scored through the micro-batcher (batching.py); metrics and the prediction l
 Hardening: a body over `<PREFIX>_MAX_BODY_MB` (10) gets 413 (Content-Length is checked first, and the
 streamed read is capped too); a body that is not JSON, or nested too deep, gets 422. The model comes only
 from the registry URI in the settings (an alias or a pinned version, checked at start): nothing in a request
-chooses it. `serve` refuses to start when the registry does not answer (exit 69, bounded by
-`<PREFIX>_REGISTRY_TIMEOUT_SECONDS`); once the model is loaded, a registry that goes away does not stop
-the service: /ready stays 200 and says `"registry": "unreachable"` (checked in the background at most every
-`<PREFIX>_REGISTRY_CHECK_SECONDS`, never per request).
+chooses it. `serve` (serving.py: one process or `--workers N`) refuses to start when the registry does not
+answer (exit 69, bounded by `<PREFIX>_REGISTRY_TIMEOUT_SECONDS`); once the model is loaded, a registry that
+goes away does not stop the service: /ready stays 200 and says `"registry": "unreachable"` (checked in the
+background at most every `<PREFIX>_REGISTRY_CHECK_SECONDS`, never per request).
 """
 
 import json
 import logging
-import os
 import threading
 import time
 from itertools import chain
@@ -27,7 +26,7 @@ from typing import Any
 
 from . import settings as S
 from .batching import Batcher, max_batch_rows, max_batch_wait
-from .metrics import Metrics, PredictionLog, now
+from .metrics import Metrics, PredictionLog, exposition, now, worker_started, worker_stopped
 
 logger = logging.getLogger(__name__)
 THREADPOOL_ROWS = 256  # bigger requests are validated off the event loop
@@ -217,6 +216,7 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
 
     @asynccontextmanager
     async def lifespan(app):
+        worker_started()
         if state["predictor"] is None and load:
             try:
                 from . import registry
@@ -232,9 +232,10 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
         batcher.start()
         try:
             yield
-        finally:
+        finally:  # uvicorn gets here once the requests in flight are answered (or cut at the graceful timeout)
             await batcher.stop()
             log.close()
+            worker_stopped()
 
     app = FastAPI(title=f"{S.PROJECT_NAME} prediction service", lifespan=lifespan)
     app.state.batcher = batcher
@@ -268,9 +269,9 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
 
     @app.get("/metrics")
     async def prometheus():
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from prometheus_client import CONTENT_TYPE_LATEST
 
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     schema_error = {
         "detail": [
@@ -341,32 +342,6 @@ def create_app(bundle=None, settings: S.Settings | None = None, *, load: bool = 
     return app
 
 
-def _installed(module: str) -> bool:
-    from importlib.util import find_spec
-
-    return find_spec(module) is not None
-
-
-def serve(host: str = "127.0.0.1", port: int = 8000, echo=lambda text: None) -> int:
-    """Check the settings and the registry, then run the service with uvicorn until SIGINT/SIGTERM."""
-    import uvicorn
-
-    from . import registry
-
-    settings = S.Settings.load()
-    registry.preflight(settings)  # a model URI it may load and a registry that answers, or exit now
-    app = create_app(settings=settings)
-    echo(f"serving {S.PACKAGE} on http://{host}:{port} (POST /predict, GET /schema /health /ready /metrics)")
-    level = os.environ.get(f"{S.ENV_PREFIX}_LOG_LEVEL", "warning")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        workers=1,  # the model is loaded per process; batching needs every request in this one
-        loop="uvloop" if _installed("uvloop") else "asyncio",
-        http="httptools" if _installed("httptools") else "h11",
-        lifespan="on",
-        log_level=level,
-        access_log=False,
-    )
-    return 0
+def app_from_env():
+    """The app of one worker process of `serve --workers N` (uvicorn's factory): settings from the environment."""
+    return create_app()
