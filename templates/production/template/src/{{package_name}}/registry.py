@@ -7,8 +7,9 @@
 - Champion events: registered-model tag ``champion_events``, a JSON list, oldest first, of
   ``{"ts": ISO 8601 UTC, "action": "promote" | "rollback", "version": new champion, "from": old or null}``
   (the newest that fit in 5000 characters): what `report` lists as promotions and rollbacks.
-- Writers hold an OS lock on ``mlflow.db.lock`` with the sqlite store (`writing`): train's logging and
-  registration, promote and rollback (which read the aliases once they hold it). Busy: exit 75.
+- Writers hold the registry's write lock (locking.writing: an OS lock on ``mlflow.db.lock`` with the sqlite
+  store, the registered model ``<model>_shipyard_lock`` on a server): promote and rollback (which read the
+  aliases once they hold it) and train's registration (with sqlite its logging too). Busy: exit 75.
 - Loading: only ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` (settings.parse_model_uri).
 """
 
@@ -18,14 +19,13 @@ import contextlib
 import datetime as _dt
 import json
 import math
-import os
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from . import settings as S
-from .errors import EXIT_BUSY, EXIT_UNAVAILABLE, ProjectError
+from .errors import EXIT_UNAVAILABLE, ProjectError
+from .locking import writing
 from .models import PROFILE_FILE, Bundle
 
 CHALLENGER = "challenger"
@@ -43,34 +43,6 @@ def client(settings: S.Settings):
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     return MlflowClient(tracking_uri=settings.tracking_uri)
-
-
-@contextlib.contextmanager
-def writing(settings: S.Settings):
-    """Hold the registry's write lock (sqlite only; a server serialises itself): one writer at a time."""
-    path = settings.registry_lock_path
-    if path is None:
-        yield
-        return
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + max(settings.registry_lock_seconds, 0)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ProjectError(f"registry busy: another train/promote/rollback holds {path}; try again",
-                                       f"waited {settings.registry_lock_seconds:g}s (set "
-                                       f"{S.ENV_PREFIX}_REGISTRY_LOCK_SECONDS to wait longer)", EXIT_BUSY) from None
-                time.sleep(0.05)
-        yield  # the lock goes with the descriptor, however the process ends
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- reachability
@@ -112,10 +84,17 @@ def preflight(settings: S.Settings) -> None:
 
 
 def experiment_id(settings: S.Settings, c) -> str:
+    from mlflow.exceptions import MlflowException
+
     exp = c.get_experiment_by_name(settings.experiment_name)
     if exp is not None:
         return exp.experiment_id
-    return c.create_experiment(settings.experiment_name, artifact_location=settings.artifact_location)
+    try:
+        return c.create_experiment(settings.experiment_name, artifact_location=settings.artifact_location)
+    except MlflowException as exc:  # another train created it a moment ago (on a server, logging is not locked)
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        return c.get_experiment_by_name(settings.experiment_name).experiment_id
 
 
 def _clean(metrics: dict[str, float]) -> dict[str, float]:
@@ -126,9 +105,11 @@ def log_and_register(settings: S.Settings, candidates: list, chosen, *, by_value
                      baseline_comparable: bool = True) -> tuple[str, dict[str, str]]:
     """Log one run per candidate (model + profile for the chosen one), register it, alias challenger.
 
-    Under the registry's write lock: two trains at once take turns.
+    Under the registry's write lock: two trains at once take turns (with sqlite throughout, since the database
+    file takes one writer at a time; on a server only to register and set the alias, so the newest version
+    registered is the challenger).
     """
-    with writing(settings):
+    with writing(settings) if settings.registry_lock_path else contextlib.nullcontext():
         return _log_and_register(settings, candidates, chosen, by_value=by_value,
                                  baseline_comparable=baseline_comparable)
 
@@ -199,8 +180,9 @@ def _log_and_register(settings, candidates, chosen, *, by_value, baseline_compar
         "serialization": serialization,
         "estimator": chosen.label,
     }
-    mv = mlflow.register_model(model_uri, settings.model_name, tags=tags)
-    c.set_registered_model_alias(settings.model_name, CHALLENGER, mv.version)
+    with contextlib.nullcontext() if settings.registry_lock_path else writing(settings):
+        mv = mlflow.register_model(model_uri, settings.model_name, tags=tags)
+        c.set_registered_model_alias(settings.model_name, CHALLENGER, mv.version)
     return str(mv.version), run_ids
 
 
