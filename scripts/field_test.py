@@ -44,7 +44,7 @@ GIT = ["git", "-c", "user.name=Shipyard field test", "-c", f"user.email={OWNER}"
        "-c", "commit.gpgsign=false"]
 
 STEPS = ["adopt", "install", "tests", "train", "promote", "serve", "predict-valid", "batch-identity",
-         "predict-invalid", "metrics", "check-data", "datacontract"]
+         "predict-invalid", "metrics", "batch-predict", "check-data", "datacontract"]
 # A step runs only when every step it depends on passed (or was partial); otherwise it is skipped.
 DEPENDS = {
     "install": ["adopt"],
@@ -56,6 +56,7 @@ DEPENDS = {
     "batch-identity": ["predict-valid"],
     "predict-invalid": ["serve"],
     "metrics": ["serve"],
+    "batch-predict": ["promote"],
     "check-data": ["install"],
     "datacontract": ["adopt"],  # and install when make contract-test writes a snapshot first (see step)
 }
@@ -67,7 +68,7 @@ LABEL = {PASS: "ok", PARTIAL: "partial", FAIL: "FAIL", SKIP: "skip", NA: "n/a"}
 
 TIMEOUT = {"git": 300, "adopt": 600, "venv": 300, "install": 1800, "tests": 1800, "help": 180, "promote": 600,
            "ready": 120, "stop": 20, "http": 60, "check-data": 900, "datacontract": 900, "tool-install": 1800,
-           "request-example": 300, "promtool": 60}
+           "request-example": 300, "promtool": 60, "batch-predict": 900}
 REASON_CHARS = 160
 OUTPUT_LINES = 30
 PRINT_LOCK = threading.Lock()
@@ -844,6 +845,27 @@ class RepoRun:
             return passed()
         return failed(f"promtool check metrics: exit {proc.rc}: " + (lines[0] if lines else "(no output)"), proc.text,
                       problems=len(lines))
+
+    def step_batch_predict(self) -> Step:
+        """`predict DATA` on the training data itself: every row scored, none rejected by the project's checks."""
+        if not self.data:
+            return failed("the adopt report names no data file")
+        out = self.scratch / "batch" / "scored.csv"
+        proc = self.pyrun("-m", self.package, "predict", self.data, "--output", str(out),
+                          timeout=TIMEOUT["batch-predict"])
+        if not proc.ok:
+            return failed(failed_reason(proc, "predict"), proc.text)
+        said = re.search(r"scored (\d+) row\(s\)", proc.out)
+        refused = re.search(r"(\d+) row\(s\) rejected", proc.out)
+        scored = int(said.group(1)) if said else None
+        rejected = int(refused.group(1)) if refused else 0
+        details = {"scored": scored, "rejected": rejected}
+        if scored is None:
+            return failed(f"predict exit 0 but no 'scored N row(s)' line: {one_line(proc.out, 100)}", proc.text)
+        if rejected:  # the training data breaks the rules inferred from it: the checks and the contract disagree
+            return Step(PARTIAL, reason=f"{rejected} training row(s) rejected, {scored} scored", output=tail(proc.text),
+                        details=details)
+        return Step(PASS, reason=f"{scored} rows scored", output=tail(proc.text), details=details)
 
     def step_check_data(self) -> Step:
         if not self.data:

@@ -395,6 +395,55 @@ def test_a_planted_expired_lock_is_broken_at_once(project):
     assert state["aliases"]["champion"] == "3" and state["events"][-1]["action"] == "promote"
 
 
+PAUSED = textwrap.dedent(
+    f"""\
+    import sys
+    from {PACKAGE} import locking
+    from {PACKAGE}.errors import ProjectError
+    from {PACKAGE}.settings import Settings
+    settings = Settings.load()
+    with locking.writing(settings):
+        print("held", flush=True)
+        sys.stdin.readline()  # paused (SIGSTOP) longer than the lease meanwhile
+        try:
+            locking.confirm(settings)
+            print("confirmed", flush=True)
+        except ProjectError as exc:
+            print("lost", exc.exit_code, exc.message, flush=True)
+    """
+)
+TAKE = textwrap.dedent(
+    f"""\
+    from {PACKAGE} import locking
+    from {PACKAGE}.settings import Settings
+    with locking.writing(Settings.load()):
+        print("took it", flush=True)
+    """
+)
+
+
+def test_a_holder_paused_past_its_lease_finds_its_lock_lost_and_writes_nothing(project):
+    """A pause (GC, a suspended VM, SIGSTOP here) longer than the lease: a waiter breaks the lock as stale; the
+    paused holder must not then write as if it still held it (confirm() before every write)."""
+    proc = subprocess.Popen([PYTHON, "-c", PAUSED], cwd=project.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=project.env(**{f"{PREFIX}_REGISTRY_LOCK_LEASE_SECONDS": "1"}))
+    try:
+        assert proc.stdout.readline().strip() == "held", proc.stderr.read()
+        proc.send_signal(signal.SIGSTOP)
+        other = subprocess.run(
+            [PYTHON, "-c", TAKE], cwd=project.root, capture_output=True, text=True, timeout=120,
+            env=project.env(**{f"{PREFIX}_REGISTRY_LOCK_SECONDS": "30"}))
+        assert other.returncode == 0 and other.stdout.strip() == "took it", show(other)
+        assert f"broke a stale registry lock {LOCK}" in other.stderr, show(other)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    out, err = proc.communicate("\n", timeout=60)
+    assert proc.returncode == 0, (out, err)
+    assert out.splitlines()[-1].startswith(f"lost {EXIT_BUSY} registry busy: the write lock {LOCK} was broken"), out
+    assert registry_state(project)["names"] == [PACKAGE]  # neither left a lock model behind
+
+
 CONTEND = textwrap.dedent(
     f"""\
     import os, sys, time
@@ -406,7 +455,9 @@ CONTEND = textwrap.dedent(
         with locking.writing(settings):
             with open(trace, "a") as out:
                 out.write(f"in {{os.getpid()}}\\n")
-            with open(trace, "a") as out:  # another holder at the same time would write in between
+            time.sleep(0.05)  # held long enough that a second holder at the same time would write in between
+            locking.confirm(settings)  # and the holder itself still sees the lock as its own
+            with open(trace, "a") as out:
                 out.write(f"out {{os.getpid()}}\\n")
             held += 1
     print(held)

@@ -319,7 +319,7 @@ def test_probes_shutdown_and_resources(overlays: dict[str, dict[str, Any]], over
     startup = server["startupProbe"]
     assert startup["httpGet"]["path"] == "/health" and startup["periodSeconds"] * startup["failureThreshold"] >= 120
     sleep = server["lifecycle"]["preStop"]["exec"]["command"]
-    assert sleep[0] == "sleep" and 0 < int(sleep[1]) < pod["terminationGracePeriodSeconds"] == 30
+    assert sleep[0] == "sleep" and 0 < int(sleep[1]) < pod["terminationGracePeriodSeconds"] == 45
     for kind in ("requests", "limits"):
         assert set(server["resources"][kind]) == {"cpu", "memory"}, kind
     assert "replicas" not in one(docs, "Deployment")["spec"], "the autoscaler owns the replica count"
@@ -415,7 +415,10 @@ def test_the_config_map_names_the_tracking_server_and_the_model_by_alias(
     # SIGTERM comes after the preStop pause; the server's graceful shutdown must end before the kubelet's SIGKILL
     pod = one(docs, "Deployment")["spec"]["template"]["spec"]
     pause = int(container(docs)["lifecycle"]["preStop"]["exec"]["command"][1])
-    assert pause + loaded.graceful_seconds < pod["terminationGracePeriodSeconds"]
+    # ... and the micro-batcher's drain of the queue after it (batching.DRAIN_SECONDS)
+    drain = float(re.search(r"^DRAIN_SECONDS = ([0-9.]+)", (project / "src" / PKG / "batching.py").read_text(
+        encoding="utf-8"), re.MULTILINE).group(1))
+    assert pause + loaded.graceful_seconds + drain < pod["terminationGracePeriodSeconds"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

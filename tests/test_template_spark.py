@@ -86,8 +86,13 @@ def test_the_workflow_submits_the_project_with_secrets_and_pinned_actions(render
     assert checkout["with"]["persist-credentials"] is False
     # the cluster and its credentials come from variables and secrets, never from the file
     assert job["env"]["SPARK_MASTER"] == "${{ vars.SPARK_MASTER }}"
-    assert job["env"]["SPARK_DEFAULTS"] == "${{ secrets.SPARK_DEFAULTS }}"
-    assert job["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
+    # each secret only in the step that needs it, not in the job (the installs never see them)
+    assert not any("secrets." in str(v) for v in job["env"].values()), job["env"]
+    conf = next(s for s in job["steps"] if "SPARK_CONF_DIR" in s.get("run", ""))
+    assert conf["env"] == {"SPARK_DEFAULTS": "${{ secrets.SPARK_DEFAULTS }}"}
+    submit = next(s for s in job["steps"] if "spark-submit" in s.get("run", ""))
+    assert submit["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
+    assert "::error::nothing to score" in submit["run"]  # no input anywhere: one clear line, not a Spark trace
     assert not re.search(r"(spark|k8s|yarn)://[\w.]", text.replace("spark://host:7077", "").replace(
         "k8s://https://host:443", "")), "a literal cluster address"
     score = next(s["run"] for s in job["steps"] if "spark-submit" in s.get("run", ""))
@@ -239,8 +244,10 @@ def test_read_options_spark_cannot_honour_are_refused_naming_them(churn):
     done = churn.python(code)
     assert done.returncode == 0, show(done)
     honoured, refused, headerless = json.loads(done.stdout.strip().splitlines()[-1])
-    assert honoured == {"spark": {"sep": ";", "encoding": "latin-1", "header": "true"}, "names": None, "na": "?"}
+    assert honoured == {"spark": {"sep": ";", "encoding": "latin-1", "header": "true", "multiLine": "true",
+                                    "escape": "\""}, "names": None, "na": "?"}
     assert refused["code"] == 2 and "\n" not in refused["error"]
     assert "decimal=','" in refused["error"] and "thousands='.'" in refused["error"]
     assert "skiprows=2" in refused["error"] and "sep" not in refused["error"]
-    assert headerless == {"spark": {"header": "false"}, "names": ["a", "b"], "na": "null"}
+    assert headerless == {"spark": {"header": "false", "multiLine": "true", "escape": "\""}, "names": ["a", "b"],
+                          "na": "null"}

@@ -36,6 +36,7 @@ from .errors import EXIT_BUSY, EXIT_UNAVAILABLE, ProjectError
 LOCK_SUFFIX = "_shipyard_lock"  # <model>_shipyard_lock: letters, digits and underscores, valid in any registry
 LOCK_KIND = "shipyard-write-lock"  # the `kind` tag: what the registered model is, for anyone listing models
 _log = logging.getLogger(S.PACKAGE)
+_held: dict[str, tuple] = {}  # lock name -> (client, token, lost event) while this process holds it
 
 
 def lock_name(settings: S.Settings) -> str:
@@ -74,6 +75,27 @@ def writing(settings: S.Settings):
         yield  # the lock goes with the descriptor, however the process ends
     finally:
         os.close(fd)
+
+
+def confirm(settings: S.Settings) -> None:
+    """Right before a write: is the server lock still ours? Exit 75, writing nothing, when it was broken.
+
+    A lease can be lost while held (a pause longer than the lease, a waiter that broke it as stale); the
+    renewing thread notices within lease/3, and this re-reads the lock model itself just before the alias
+    and the events are written. With sqlite the OS lock cannot be lost: nothing to check.
+    """
+    if settings.registry_lock_path is not None or lock_name(settings) not in _held:
+        return
+    c, token, lost = _held[lock_name(settings)]
+    try:
+        rm = _current(c, lock_name(settings))
+    except Exception as exc:
+        raise _unavailable(settings, exc) from None
+    if lost.is_set() or rm is None or (rm.tags or {}).get("token") != token:
+        lost.set()
+        raise ProjectError(f"registry busy: the write lock {lock_name(settings)} was broken while this command held "
+                           "it (paused longer than its lease?); nothing was written",
+                           f"run it again (the lease is {S.ENV_PREFIX}_REGISTRY_LOCK_LEASE_SECONDS)", EXIT_BUSY)
 
 
 # --------------------------------------------------------------------------- the lock model on a server
@@ -131,12 +153,13 @@ def _break_if_stale(c, settings: S.Settings, rm) -> bool:
     return True
 
 
-def _renew(c, name: str, token: str, lease: float, stop: threading.Event) -> None:
-    """While held: move the expiry forward every lease/3 seconds; say so if the lock was taken over."""
+def _renew(c, name: str, token: str, lease: float, stop: threading.Event, lost: threading.Event) -> None:
+    """While held: move the expiry forward every lease/3 seconds; mark it lost if it was taken over."""
     while not stop.wait(max(lease / 3, 0.2)):
         try:
             rm = _current(c, name)
             if rm is None or (rm.tags or {}).get("token") != token:
+                lost.set()  # confirm() refuses every write from now on
                 _log.warning("the registry lock %s was broken while held (paused longer than %gs?)", name, lease)
                 return
             c.set_registered_model_tag(name, "expires", f"{time.time() + lease:.3f}")
@@ -185,15 +208,19 @@ def _server_lock(settings: S.Settings):
             raise _busy(f"{name}" + (f" ({seen})" if seen else ""), settings)
         time.sleep(min(pause * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
         pause = min(pause * 2, 1.0)
-    stop = threading.Event()
-    beat = threading.Thread(target=_renew, args=(c, name, token, lease, stop), daemon=True, name="registry-lock")
+    stop, lost = threading.Event(), threading.Event()
+    beat = threading.Thread(target=_renew, args=(c, name, token, lease, stop, lost), daemon=True,
+                            name="registry-lock")
     beat.start()
+    _held[name] = (c, token, lost)
     try:
         yield
     finally:
+        _held.pop(name, None)
         stop.set()
         beat.join()
-        _release(c, name, token, lease)
+        if not lost.is_set():
+            _release(c, name, token, lease)
 
 
 def _release(c, name: str, token: str, lease: float) -> None:

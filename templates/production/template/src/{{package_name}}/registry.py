@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import settings as S
 from .errors import EXIT_UNAVAILABLE, ProjectError
-from .locking import writing
+from .locking import confirm, writing
 from .models import PROFILE_FILE, Bundle
 
 CHALLENGER = "challenger"
@@ -182,6 +182,7 @@ def _log_and_register(settings, candidates, chosen, *, by_value, baseline_compar
     }
     with contextlib.nullcontext() if settings.registry_lock_path else writing(settings):
         mv = mlflow.register_model(model_uri, settings.model_name, tags=tags)
+        confirm(settings)  # a server lock lost meanwhile: the version stays registered, the alias is not moved
         c.set_registered_model_alias(settings.model_name, CHALLENGER, mv.version)
     return str(mv.version), run_ids
 
@@ -314,6 +315,7 @@ def _promote(settings: S.Settings, echo) -> int:
     if reasons:
         echo(f"refused: challenger v{challenger.version} stays challenger: " + "; ".join(reasons))
         return 1
+    confirm(settings)  # still the only writer, right before the writes
     if champion is not None:
         history = _history(c, name) + [str(champion.version)]
         c.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history[-50:]))
@@ -349,6 +351,7 @@ def _rollback(settings: S.Settings, echo) -> int:
         )
         return 1
     previous = history.pop()
+    confirm(settings)  # still the only writer, right before the writes
     c.set_registered_model_alias(name, CHAMPION, previous)
     c.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history))
     c.set_model_version_tag(name, champion.version, "rolled_back", "true")

@@ -67,6 +67,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
             signal.signal(signal.SIGTERM, _stopped)  # uvicorn re-raises it after its graceful shutdown
             uvicorn.run(app, workers=1, **options)  # the model is loaded in this process (lifespan)
         else:
+            import importlib
+
+            importlib.import_module(f"{S.PACKAGE}.service")  # a broken import fails here, not in N restart loops
             echo(f"serving {S.PACKAGE} on http://{host}:{port} with {workers} worker processes ({ENDPOINTS})")
             _supervise(uvicorn.Config(f"{S.PACKAGE}.service:app_from_env", factory=True, workers=workers,
                                       **options))
@@ -89,20 +92,29 @@ def _supervise(config) -> None:
         # without it every keep-alive answer waits ~40 ms for the client's delayed ACK (uvicorn issue 3149)
         sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
+    signalled: list[str] = []
+
     class Supervisor(Multiprocess):
         # The workers close theirs when they get the signal: then a new connection is refused, not queued.
         def handle_term(self) -> None:
+            signalled.append("TERM")
             sock.close()
             super().handle_term()
 
         def handle_int(self) -> None:
+            signalled.append("INT")
             sock.close()
             super().handle_int()
 
+    supervisor = Supervisor(config, sockets=[sock])
     try:
-        Supervisor(config, sockets=[sock]).run()
+        supervisor.run()
     finally:
         sock.close()
+    if not signalled:  # uvicorn stops the parent when a worker fails before it serves (and returns normally)
+        raise ProjectError("a worker process failed to start, so the service stopped (its error is above)",
+                           f"fix that error, or run with --workers 1 to see it alone ({S.ENV_PREFIX}_DEBUG=1 for "
+                           "the traceback)", exit_code=70)
 
 
 @contextlib.contextmanager

@@ -122,6 +122,10 @@ def csv_options(options: dict[str, Any]) -> tuple[dict[str, str], list | None, l
     spark["header"] = "false" if header is None or (names and header == "infer") else "true"
     if options.get("skipinitialspace"):
         spark["ignoreLeadingWhiteSpace"] = "true"
+    # As pandas reads a CSV: a quoted field may hold line breaks, and "" inside quotes is one quote. (multiLine
+    # reads each file in one task: for a big table, many files or Parquet keep Spark parallel.)
+    spark.setdefault("multiLine", "true")
+    spark.setdefault("escape", '"')
     na = list(_PANDAS_NA) if options.get("keep_default_na", True) else []
     na += [str(v) for v in ([na_values] if isinstance(na_values, str) else na_values or [])]
     return spark, list(names) if names else None, usecols, na
