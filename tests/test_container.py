@@ -146,6 +146,7 @@ class Built:
     planted: dict[str, Path]
     canary: str
     build_seconds: float
+    logs_dir: Path
 
     def logs(self) -> str:
         done = podman("logs", self.container, check=False)
@@ -205,20 +206,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         shutil.copytree(repo / "mlartifacts", artifacts)
         for path in [artifacts, *artifacts.rglob("*")]:
             path.chmod(0o777 if path.is_dir() else 0o666)
+        logs = work / "pod-logs"  # the pod's emptyDir: a writable folder of its own, read here from the host
+        logs.mkdir()
+        logs.chmod(0o777)
         port = free_port()
         db = repo / "mlflow.db"
         container = podman(
             "run", "--detach", *RUN_FLAGS, "--name", f"shipyard-container-test-{canary[-12:]}",
             "--publish", f"127.0.0.1:{port}:8000",
             # as the generated Kubernetes pod runs it: read-only root, writable /tmp and logs only, no capabilities
-            "--read-only", "--tmpfs", "/tmp:rw,mode=1777", "--tmpfs", "/app/logs:rw,mode=1777",
+            "--read-only", "--tmpfs", "/tmp:rw,mode=1777", "--volume", f"{logs}:/app/logs",
             "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
             "--volume", f"{db}:{db}:ro", "--volume", f"{artifacts}:{repo / 'mlartifacts'}",
             "--env", f"MLFLOW_TRACKING_URI=sqlite:///{db}",
             tag,
         ).stdout.strip()
         yield Built(repo, package, tag, builder, container, f"http://127.0.0.1:{port}", planted, canary,
-                    build_seconds)
+                    build_seconds, logs)
     finally:
         if container:
             podman("rm", "--force", "--time", "5", container, check=False)
@@ -258,12 +262,12 @@ def test_health_answers_and_the_champion_serves(built: Built) -> None:
     assert status == 200, f"{text}\n{built.logs()}"
     assert len(json.loads(text)["predictions"]) == len(records), text
     # on the read-only root the prediction log goes to the writable logs mount, one line for this request
-    end, logged = time.monotonic() + 10, []
-    while not logged and time.monotonic() < end:  # written by the log's own thread, just after the answer
-        done = podman("exec", built.container, "cat", "/app/logs/predictions.jsonl", check=False)
-        logged = done.stdout.splitlines()
+    log = built.logs_dir / "predictions.jsonl"
+    end = time.monotonic() + 10
+    while not log.is_file() and time.monotonic() < end:  # written by the log's own thread, just after the answer
         time.sleep(0.2)
-    assert [json.loads(line)["rows"] for line in logged] == [len(records)], logged
+    logged = log.read_text(encoding="utf-8").splitlines() if log.is_file() else []
+    assert [json.loads(line)["rows"] for line in logged] == [len(records)], (logged, built.logs())
 
 
 def test_the_image_healthcheck_passes(built: Built) -> None:
